@@ -1,0 +1,105 @@
+"""Prefect flow ``synthesize``: BEIR folder -> candidate thoughts in Parquet shards (then the committee).
+
+One Prefect task per shard; each runs its shard as a Ray task, so shards spread over a Ray cluster when
+``RAY_ADDRESS`` names one. A rerun with the same parameters resumes; new source queries make a new revision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from itertools import islice
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NONE
+from prefect.futures import as_completed
+
+from tasks.llm_client import first_model
+from tasks.llm_server import LlamaServer
+from tasks.ray_runtime import init_ray, run_remote
+from tasks.synthesis import (
+    SynthesisConfig,
+    finish_revision,
+    judged_queries,
+    plan_revision,
+    prepare_version,
+    synthesize_shard,
+    write_snapshots,
+)
+
+
+@task(name="synthesize-shard", cache_policy=NONE)
+def synthesize_shard_task(
+    dv, shard: str, query_ids: list[str], cfg: SynthesisConfig, base_url: str, model: str
+):
+    """One shard, run on Ray. The key is resolved here, never passed as a Prefect parameter."""
+    return run_remote(synthesize_shard, dv, shard, query_ids, cfg, base_url, model, cfg.llm.resolve_api_key())
+
+
+@flow(name="synthesize", log_prints=False)
+def synthesize(config: SynthesisConfig, wait_for_lock: bool = False) -> dict:
+    """Synthesize K candidate thoughts for every judged query of a BEIR split.
+
+    Args:
+        config: the stage configuration (see :class:`tasks.synthesis.SynthesisConfig`).
+        wait_for_lock: wait for another writer of the same dataset version instead of failing.
+
+    Returns:
+        A summary: output dir, dataset version, revision, rows per table.
+    """
+    logger = get_run_logger()
+    cfg = config
+    base_url = cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL")
+    with contextlib.ExitStack() as stack:
+        if not base_url:
+            server = stack.enter_context(LlamaServer())
+            base_url, model = server.base_url, cfg.llm.model or server.model_name
+        else:
+            model = cfg.llm.model or asyncio.run(first_model(base_url, cfg.llm.resolve_api_key()))
+        dv, ingest = prepare_version(cfg, model)
+        logger.info("dataset version %s (%d ingest errors)", dv.partition, ingest.errors.num_rows)
+        with dv.writer_lock(wait=wait_for_lock):
+            plan = plan_revision(dv, judged_queries(ingest, cfg.max_queries), cfg.shard_size)
+            if plan is None:
+                logger.info("every query already has candidates: nothing to do")
+                tables = (dv.manifest() or {}).get("tables", {})
+                return {
+                    "output_dir": cfg.output_dir,
+                    "version": dv.version,
+                    "revision": None,
+                    "tables": {t: v["rows"] for t, v in tables.items()},
+                }
+            if not plan.resumed:
+                write_snapshots(dv, ingest)
+            logger.info(
+                "revision %d: %d shards, %d pending%s",
+                plan.revision,
+                len(plan.shards),
+                len(plan.pending),
+                " (resumed)" if plan.resumed else "",
+            )
+            init_ray()
+            progress = create_progress_artifact(0.0, description=f"synthesize {dv.partition}")
+            done = len(plan.shards) - len(plan.pending)
+            todo = iter(plan.pending)
+            inflight: set = set()
+
+            def submit_next() -> None:
+                for s in islice(todo, 1):
+                    inflight.add(synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, base_url, model))
+
+            for _ in range(cfg.parallel_shards):
+                submit_next()
+            while inflight:
+                fut = next(as_completed(inflight))
+                inflight.remove(fut)
+                logger.info("%s", fut.result())  # a failed shard fails the run; a rerun resumes
+                done += 1
+                update_progress_artifact(progress, 100.0 * done / len(plan.shards))
+                submit_next()
+            manifest = finish_revision(dv, plan, cfg, ingest, model, base_url)
+    counts = {t: v["rows"] for t, v in manifest["tables"].items()}
+    logger.info("wrote %s rows %s", cfg.output_dir, counts)
+    return {"output_dir": cfg.output_dir, "version": dv.version, "revision": plan.revision, "tables": counts}

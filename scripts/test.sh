@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: install, lint, start services (Prefect server, Ray, llama.cpp server),
+# run the default suite, then the slow real-model tests, and stop the services whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. .venv/bin/activate
+ruff check .
+ruff format --check .
+trap 'bash scripts/services.sh stop' EXIT
+bash scripts/services.sh stop >/dev/null 2>&1 || true
+bash scripts/services.sh start --worker
+. "${O1EMBED_DATA:-data}/services/env.sh"
+status=0
+python -m pytest -m "not slow" -p no:cacheprovider "$@" || status=$?
+if [ "$status" -eq 0 ] && [ -z "${O1EMBED_SKIP_SLOW:-}" ]; then
+  python -m pytest -m "slow" -p no:cacheprovider "$@" || status=$?
+  [ "$status" -eq 5 ] && status=0   # no slow tests selected is not a failure
+fi
+exit $status

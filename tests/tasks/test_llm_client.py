@@ -1,0 +1,105 @@
+"""Expert-LLM client against local OpenAI-compatible servers: pairing, retries, faults, cache, fatal errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pydantic import SecretStr
+
+from tasks.errors import ConfigError
+from tasks.llm_cache import ResponseCache
+from tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, Thought, ThoughtGenerator, ThoughtRequest
+from tasks.prompts import PromptConfig, build_messages
+from tests.fakes.server_process import fake_openai_server, server_stats
+
+
+def requests(n, k=3):
+    return [
+        ThoughtRequest(
+            f"q{i}", c, f"about qid-{i:05d}?", build_messages(f"about qid-{i:05d}?", [], PromptConfig())
+        )
+        for i in range(n)
+        for c in range(k)
+    ]
+
+
+def generator(base_url, cache=None, **llm):
+    cfg = LLMConfig(concurrency=16, timeout_s=1.0, backoff_initial_s=0.01, backoff_max_s=0.05, **llm)
+    return ThoughtGenerator(base_url, "fake-expert", SecretStr("sk-test"), SamplingConfig(), cfg, cache)
+
+
+def test_every_result_is_keyed_to_its_request():
+    with fake_openai_server() as url:
+        reqs = requests(200)
+        res = asyncio.run(generator(url).generate(reqs))
+    assert all(isinstance(r, Thought) for r in res)
+    for q, r in zip(reqs, res, strict=True):
+        assert (r.query_id, r.candidate_idx) == (q.query_id, q.candidate_idx)
+        assert f"[{q.query}]" in r.thought
+
+
+def test_faults_are_retried_and_failures_recorded_with_reasons():
+    with fake_openai_server(fail_rate=0.3, timeout_sleep=2.0, seed=1) as url:
+        reqs = requests(100)
+        res = asyncio.run(generator(url, max_attempts=3).generate(reqs))
+        stats = server_stats(url)
+    assert len(res) == len(reqs)
+    fails = [r for r in res if isinstance(r, LLMFailure)]
+    oks = [r for r in res if isinstance(r, Thought)]
+    assert len(oks) + len(fails) == 300
+    assert all(r.thought.strip() for r in oks)  # empty or malformed answers never become candidates
+    assert any(r.attempts > 1 for r in oks)
+    for f in fails:
+        assert f.attempts == 3 and f.reason
+    assert sum(stats[k] for k in ("http500", "http429", "timeout", "empty", "malformed", "no_choices")) > 50
+
+
+def test_cache_serves_successes_only(tmp_path):
+    cache = ResponseCache(tmp_path)
+    with fake_openai_server() as url:
+        g1 = generator(url, cache)
+        first = asyncio.run(g1.generate(requests(5)))
+        g2 = generator(url, cache)
+        second = asyncio.run(g2.generate(requests(5)))
+    assert g1.stats["requests"] == 15 and g2.stats["requests"] == 0 and g2.stats["cache_hits"] == 15
+    assert [r.thought for r in first] == [r.thought for r in second] and all(r.cached for r in second)
+
+
+def test_unreachable_endpoint_becomes_error_rows():
+    res = asyncio.run(generator("http://127.0.0.1:9/v1", max_attempts=2).generate(requests(1, k=2)))
+    assert [type(r) for r in res] == [LLMFailure, LLMFailure]
+    assert "APIConnectionError" in res[0].reason
+
+
+def test_wrong_key_stops_the_run():
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from tasks.llm_server import free_port
+
+    async def deny(request):
+        return JSONResponse({"error": {"message": "bad key"}}, status_code=401)
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/v1/chat/completions", deny, methods=["POST"])]),
+            port=port,
+            log_level="error",
+        )
+    )
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    while not server.started:
+        pass
+    try:
+        with pytest.raises(ConfigError, match="refused the request: HTTP 401"):
+            asyncio.run(generator(f"http://127.0.0.1:{port}/v1").generate(requests(1)))
+    finally:
+        server.should_exit = True
+        t.join(5)

@@ -1,0 +1,88 @@
+"""Synthesis without Prefect: versions, plans, resume and refresh decisions, shard contents."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import SecretStr
+
+from tasks.llm_client import SamplingConfig
+from tasks.synthesis import (
+    SynthesisConfig,
+    build_requests,
+    judged_queries,
+    plan_revision,
+    prepare_version,
+    synthesize_shard,
+    version_id,
+    write_snapshots,
+)
+from tests.fakes.beir import make_beir
+from tests.fakes.server_process import fake_openai_server
+
+
+def config(tmp_path, src, **kw):
+    return SynthesisConfig(
+        dataset_dir=str(src), output_dir=str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"), **kw
+    )
+
+
+def test_version_changes_with_prompt_model_and_sampling_only(tmp_path):
+    src = make_beir(tmp_path / "src", 5)
+    base = config(tmp_path, src)
+    v = version_id(base, "m")
+    assert v == version_id(config(tmp_path, src), "m")
+    assert v != version_id(base, "other-model")
+    assert v != version_id(config(tmp_path, src, sampling=SamplingConfig(temperature=0.1)), "m")
+    assert v != version_id(config(tmp_path, src, prompt={"num_demos": 1}), "m")
+    assert v == version_id(config(tmp_path, src, llm={"concurrency": 64}), "m")  # speed knobs do not
+
+
+def test_requests_pair_demos_with_other_queries(tmp_path):
+    src = make_beir(tmp_path / "src", 30)
+    cfg = config(tmp_path, src)
+    dv, ingest = prepare_version(cfg, "m")
+    tables = {"corpus": ingest.corpus, "queries": ingest.queries, "pairs": ingest.pairs}
+    reqs = build_requests(["q00003", "q00004"], tables, cfg)
+    assert [(r.query_id, r.candidate_idx) for r in reqs] == [
+        ("q00003", 0),
+        ("q00003", 1),
+        ("q00003", 2),
+        ("q00004", 0),
+        ("q00004", 1),
+        ("q00004", 2),
+    ]
+    for r in reqs:
+        assert r.query_id not in r.demo_query_ids and len(r.demo_query_ids) == 3
+        assert r.messages[1]["content"].endswith(f"Query: {r.query}\n\nResponse:")
+
+
+def test_plan_resume_and_refresh(tmp_path):
+    src = make_beir(tmp_path / "src", 10)
+    cfg = config(tmp_path, src, shard_size=4)
+    dv, ingest = prepare_version(cfg, "m")
+    queries = judged_queries(ingest, None)
+    plan = plan_revision(dv, queries, 4)
+    assert plan.revision == 1 and list(plan.shards) == [
+        "part-r0001-00000",
+        "part-r0001-00001",
+        "part-r0001-00002",
+    ]
+    write_snapshots(dv, ingest)
+    with fake_openai_server() as url:
+        synthesize_shard(
+            dv, "part-r0001-00000", plan.shards["part-r0001-00000"], cfg, url, "fake-expert", SecretStr("k")
+        )
+        again = plan_revision(dv, queries, 4)  # interrupted: same plan, one shard done
+        assert (
+            again.resumed
+            and again.revision == 1
+            and again.pending == ["part-r0001-00001", "part-r0001-00002"]
+        )
+        dv.write_manifest(1, {})
+        assert plan_revision(dv, queries, 4) is None  # finished and nothing new
+        extra = queries + [("q99999", "h")]
+        refresh = plan_revision(dv, extra, 4)
+        assert refresh.revision == 2 and refresh.shards == {"part-r0002-00000": ["q99999"]}
+    plan_file = json.loads(dv.plan_path(2).read_text())
+    assert plan_file["query_sha"] == {"q99999": "h"}
