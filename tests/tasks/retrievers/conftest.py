@@ -1,0 +1,12 @@
+"""Fixtures for retriever tests: a tiny random dense model built once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tasks.retrievers.tiny_models import build_tiny_dense_model
+
+
+@pytest.fixture(scope="session")
+def tiny_dense_model(tmp_path_factory) -> str:
+    return build_tiny_dense_model(tmp_path_factory.mktemp("tiny-dense"))

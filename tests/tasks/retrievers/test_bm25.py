@@ -1,0 +1,96 @@
+"""BM25 retrievers: batched bm25s scores equal bm25s' own, rank-bm25 equals BM25Okapi, one interface."""
+
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+import pytest
+import Stemmer
+from rank_bm25 import BM25Okapi
+
+from tasks.errors import ConfigError
+from tasks.retrievers import BM25sRetriever, RankBM25Retriever, Retriever, RetrieverSpec, rank_of, top_k
+
+DOCS = [
+    "Cats purr softly when they are happy and running",
+    "Dogs bark loudly at strangers; a barking dog",
+    "The stock market fell sharply on Monday",
+    "",
+    "Running shoes help runners run faster than cats",
+    "Proteins fold into structures; misfolded proteins cause disease",
+]
+IDS = [f"d{i}" for i in range(len(DOCS))]
+QUERIES = ["running cats", "protein misfolding disease disease", "zzz unknown", "", "the dog barked"]
+
+
+def test_bm25s_scores_equal_bm25s_get_scores():
+    r = BM25sRetriever()
+    r.fit(IDS, DOCS)
+    ref = bm25s.BM25()
+    stem = Stemmer.Stemmer("english")
+    ref.index(bm25s.tokenize(DOCS, stopwords="en", stemmer=stem, show_progress=False), show_progress=False)
+    got = r.score(QUERIES)
+    assert got.shape == (len(QUERIES), len(DOCS))
+    for i, q in enumerate(QUERIES):
+        toks = bm25s.tokenize([q], stopwords="en", stemmer=stem, return_ids=False, show_progress=False)[0]
+        toks = [t for t in toks if t in ref.vocab_dict]
+        want = ref.get_scores(toks) if toks else np.zeros(len(DOCS))
+        np.testing.assert_allclose(got[i], want, rtol=1e-5)
+    assert (got[2] == 0).all() and (got[3] == 0).all()
+
+
+@pytest.mark.parametrize("cls", [BM25sRetriever, RankBM25Retriever])
+def test_subset_columns_and_search_agree(cls):
+    r = cls()
+    r.fit(IDS, DOCS)
+    assert isinstance(r, Retriever)
+    full = r.score(QUERIES)
+    idx = np.array([5, 0, 2])
+    np.testing.assert_allclose(r.score(QUERIES, doc_index=idx), full[:, idx], rtol=1e-6)
+    s, i = r.search(QUERIES, 3)
+    assert s.shape == i.shape == (len(QUERIES), 3)
+    ts, ti = top_k(full, 3)
+    np.testing.assert_array_equal(i, ti)
+    assert (np.diff(s, axis=1) <= 0).all()
+
+
+def test_rank_bm25_equals_bm25okapi():
+    r = RankBM25Retriever(k1=1.2, b=0.6)
+    r.fit(IDS, DOCS)
+    ref = BM25Okapi(r.tokenizer(DOCS), k1=1.2, b=0.6)
+    for q, row in zip(QUERIES, r.score(QUERIES), strict=True):
+        np.testing.assert_allclose(row, ref.get_scores(r.tokenizer([q])[0]), rtol=1e-5)
+
+
+def test_stemming_and_parameters_matter():
+    plain = RetrieverSpec(kind="bm25s", k1=0.9, b=0.4, stemmer=None, stopwords=None).build()
+    stem = RetrieverSpec(kind="bm25s").build()
+    for r in (plain, stem):
+        r.fit(IDS, DOCS)
+    assert stem.score(["runs"])[0, 4] > 0 and plain.score(["runs"])[0, 4] == 0
+    assert plain.name == "bm25s-k0.9-b0.4-nostem" and stem.name == "bm25"
+
+
+def test_errors():
+    with pytest.raises(ConfigError):
+        BM25sRetriever().fit([], [])
+    with pytest.raises(RuntimeError, match="fit"):
+        BM25sRetriever().score(["x"])
+    with pytest.raises(ConfigError, match="stemmer"):
+        BM25sRetriever(stemmer="klingon")
+
+
+def test_rank_of_is_the_stable_sort_position():
+    scores = np.array([[0.5, 0.9, 0.5, 0.1], [1.0, 1.0, 1.0, 1.0]], dtype=np.float32)
+    assert rank_of(scores, np.array([2, 3])).tolist() == [3, 4]
+    order = np.argsort(-scores, axis=1, kind="stable")
+    for row in range(2):
+        for col in range(4):
+            assert rank_of(scores[row : row + 1], np.array([col]))[0] == list(order[row]).index(col) + 1
+
+
+def test_top_k_ties_at_the_boundary_follow_column_order():
+    scores = np.array([[0.0, 2.0, 1.0, 1.0, 1.0, 3.0]])
+    s, i = top_k(scores, 3)
+    assert i.tolist() == [[5, 1, 2]] and s.tolist() == [[3.0, 2.0, 1.0]]
+    assert top_k(scores, 10)[1].shape == (1, 6)
