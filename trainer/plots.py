@@ -1,0 +1,48 @@
+"""Loss curves of a training run as a PNG (matplotlib, headless).
+
+Example:
+    >>> plot_losses([{"step": 1, "loss": 2.0, "contrastive": 2.2, "lm": 1.1}], Path("/tmp/loss.png"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training") -> Path | None:
+    """Plot total, contrastive and LM loss against the step; returns the path, or None without records."""
+    if not records:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tasks.atomic import write_bytes_atomic
+
+    steps = [r["step"] for r in records]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    window = max(1, len(records) // 20)  # moving average over ~5% of the run; raw values faint behind it
+    curves = (("loss", "total"), ("contrastive", "contrastive (InfoNCE)"), ("lm", "LM (thought tokens)"))
+    for key, label in curves:
+        values = [r[key] for r in records]
+        if window == 1:
+            ax.plot(steps, values, label=label, linewidth=1.2)
+            continue
+        line = ax.plot(steps, values, linewidth=0.6, alpha=0.3)[0]
+        smooth = [
+            sum(values[max(0, i - window + 1) : i + 1]) / min(i + 1, window) for i in range(len(values))
+        ]
+        ax.plot(steps, smooth, color=line.get_color(), label=f"{label} (mean of {window})", linewidth=1.4)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return write_bytes_atomic(path, buf.getvalue())
