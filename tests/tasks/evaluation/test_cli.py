@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import polars as pl
+import typer
+from typer.testing import CliRunner
+
+from tasks.evaluation.cli import register
+from tests.tasks.evaluation.toy import write_toy_beir
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:  # keeps 'evaluate' a sub-command, as in tasks.cli
+        pass
+
+    register(app)
+    return app
+
+
+def test_cli_evaluate_with_real_bm25(tmp_path):
+    folder = write_toy_beir(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        _app(), ["evaluate", str(folder), "--system", "bm25", "--max-queries", "5", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "| bm25 |" in result.output and "report:" in result.output
+    per_query = pl.read_parquet(out / "per_query.parquet")
+    assert per_query.height == 5
+    assert per_query["ndcg_at_10"].mean() > 0.5  # the topic word picks out its two documents
+
+
+def test_cli_reports_configuration_errors(tmp_path):
+    result = CliRunner().invoke(_app(), ["evaluate", str(tmp_path / "missing"), "--system", "bm25"])
+    assert result.exit_code == 2
+    assert "neither a BEIR folder" in result.output
+    result = CliRunner().invoke(_app(), ["evaluate", "scifact", "--system", "trained"])
+    assert result.exit_code == 2 and "model_path" in result.output
+    result = CliRunner().invoke(_app(), ["evaluate", "scifact", "--system", "{bad json"])
+    assert result.exit_code != 0

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from tasks.evaluation.config import EvalConfig
+from tasks.evaluation.harness import run_evaluation
+from tasks.evaluation.report import markdown_table, publish_artifacts
+from tasks.evaluation.resources import Resources
+from tests.tasks.evaluation.test_systems import ALL, Doubles
+from tests.tasks.evaluation.toy import write_toy_beir
+
+
+@pytest.fixture
+def report(tmp_path):
+    folders = [write_toy_beir(tmp_path, "toy"), write_toy_beir(tmp_path, "toy_arguana", identical=True)]
+    config = EvalConfig(
+        datasets=[str(f) for f in folders],
+        model_path="/trained",
+        backbone_path="/backbone",
+        max_queries=6,
+        doc_max_tokens=128,
+        out_dir=str(tmp_path / "report"),
+        cache_dir="",
+    )
+    doubles = Doubles()
+    resources = Resources(config, retriever_factory=doubles.retriever, encoder_loader=doubles.encoder)
+    return run_evaluation(config, resources=resources)
+
+
+def test_report_files(report, tmp_path):
+    out = tmp_path / "report"
+    for name in (
+        "per_query.parquet",
+        "summary.parquet",
+        "deltas.parquet",
+        "report.md",
+        "metrics.png",
+        "config.json",
+    ):
+        assert (out / name).is_file(), name
+    assert (out / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    per_query = pl.read_parquet(out / "per_query.parquet")
+    assert per_query.height == 2 * len(ALL) * 6
+    assert set(per_query.columns) >= {
+        "dataset",
+        "system",
+        "query_id",
+        "ndcg_at_10",
+        "recall_at_100",
+        "mrr_at_10",
+    }
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["doc_max_tokens"] == 128
+    assert [d["dataset"] for d in saved["datasets"]] == ["toy", "toy_arguana"]
+    assert not list(out.glob(".*"))  # no temporary files left
+
+
+def test_summary_is_the_mean_of_per_query_rows(report):
+    pq = pl.from_arrow(report.per_query)
+    for row in report.summary.iter_rows(named=True):
+        part = pq.filter((pl.col("dataset") == row["dataset"]) & (pl.col("system") == row["system"]))
+        assert row["queries"] == part.height == 6
+        for m in ("ndcg_at_10", "recall_at_100", "mrr_at_10"):
+            assert row[m] == pytest.approx(part[m].mean())
+        assert row["seconds"] is not None
+
+
+def test_deltas_thinking_versus_not(report):
+    d = report.deltas
+    pairs = set(zip(d["system"].to_list(), d["baseline"].to_list(), strict=True))
+    assert pairs == {
+        ("trained", "backbone"),
+        ("trained-think-m1", "trained"),
+        ("trained-think-m3", "trained"),
+        ("bm25-thought", "bm25"),
+    }
+    assert set(d["dataset"].to_list()) == {"toy", "toy_arguana"}
+    row = d.filter((pl.col("dataset") == "toy") & (pl.col("system") == "trained-think-m1")).row(0, named=True)
+    s = report.summary
+    mean = {
+        name: s.filter((pl.col("dataset") == "toy") & (pl.col("system") == name))["ndcg_at_10"][0]
+        for name in ("trained", "trained-think-m1")
+    }
+    assert row["delta_ndcg_at_10"] == pytest.approx(mean["trained-think-m1"] - mean["trained"])
+    assert row["better"] + row["worse"] <= row["queries"] == 6
+
+
+def test_markdown_states_the_setup_and_tables(report):
+    md = report.markdown
+    assert "Documents are cut to 128 tokens" in md
+    assert "the first 6 judged queries" in md
+    assert "`ignore_identical_ids`) on: toy_arguana." in md
+    assert "## nDCG@10" in md and "## Thinking versus not" in md
+    assert "| trained-think-m3 |" in md
+    assert "![" in md and "metrics.png" in md
+    ndcg_header = next(line for line in md.splitlines() if line.startswith("| system | toy"))
+    assert ndcg_header == "| system | toy | toy_arguana |"
+
+
+def test_markdown_table_formats_numbers():
+    assert markdown_table(["a", "b"], [["x", 0.12345]]) == "| a | b |\n| --- | --- |\n| x | 0.123 |"
+    assert markdown_table(["d"], [[0.05]], signed=True).endswith("| +0.050 |")
+
+
+def test_no_artifacts_outside_prefect(report):
+    assert publish_artifacts(report) is False
