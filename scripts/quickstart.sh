@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a result on the embedded defaults:
-# install, start a local Prefect server + worker, the embedded llama.cpp server and Ray, run the pipeline on
-# SciFact, print where the outputs are, and stop the services.
+# One command from a fresh clone to a trained, evaluated O1 retriever on the embedded defaults:
+# install; start a local Prefect server (SQLite, UI on) and a process worker, the embedded llama.cpp server and Ray;
+# deploy prefect.yaml; run synth-and-train/scifact-quickstart on the worker and watch it; print where the outputs
+# are; stop the services (QUICKSTART_KEEP=1 leaves them running, e.g. to browse the UI; stop them with
+# `bash scripts/services.sh stop`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
-trap 'bash scripts/services.sh stop' EXIT
+if [ -z "${QUICKSTART_KEEP:-}" ]; then trap 'bash scripts/services.sh stop' EXIT; fi
 bash scripts/services.sh stop >/dev/null 2>&1 || true
 bash scripts/services.sh start --worker
 . data/services/env.sh
-# The quickstart sizes finish in minutes on 2 cores; drop --max-queries for the whole training split.
-OPENAI_BASE_URL=$O1EMBED_TEST_LLM_URL o1embed synthesize --dataset-dir data/beir/scifact --split train \
-  --max-queries "${QUICKSTART_QUERIES:-50}" --max-tokens 96 --shard-size 25
-echo "Shards: data/runs/scifact  (inspect: python -c \"import polars as pl; print(pl.scan_parquet('data/runs/scifact/candidates/**/*.parquet').collect())\")"
+echo "Prefect UI: ${PREFECT_API_URL%/api}"
+prefect --no-prompt deploy --all
+prefect deployment run 'synth-and-train/scifact-quickstart' --watch
+echo
+echo "Shards:   data/runs/scifact   (o1embed inspect data/runs/scifact)"
+echo "Model:    $(ls -d data/runs/scifact/models/*/model 2>/dev/null | tail -1)"
+echo "Report:   $(ls data/runs/scifact/models/*/report/report.md 2>/dev/null | tail -1)"

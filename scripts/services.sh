@@ -48,11 +48,14 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 PREFECT_CLI_PROMPT=
 export RAY_ADDRESS=127.0.0.1:$rport
 export RAY_USAGE_STATS_ENABLED=0 RAY_worker_niceness=0
 export O1EMBED_TEST_LLM_URL=http://127.0.0.1:$lport/v1
+export O1EMBED_ROOT=$ROOT
 ENV
   if [ "$worker" = "--worker" ]; then
     . "$STATE/env.sh"
     "$PYBIN/prefect" work-pool create o1embed-process --type process --overwrite >/dev/null
-    setsid "$PYBIN/prefect" worker start --pool o1embed-process --type process >"$STATE/prefect-worker.log" 2>&1 &
+    # Flow runs of the worker use the services' expert LLM server and join the services' Ray cluster.
+    OPENAI_BASE_URL=$O1EMBED_TEST_LLM_URL PATH="$PYBIN:$PATH" \
+      setsid "$PYBIN/prefect" worker start --pool o1embed-process --type process >"$STATE/prefect-worker.log" 2>&1 &
     echo $! >"$STATE/prefect-worker.pid"
   fi
   echo "services up: $(grep -c export "$STATE/env.sh") settings in $STATE/env.sh"

@@ -161,8 +161,10 @@ def thought_problem(thought: str, query: str, messages: list[dict[str, str]]) ->
         return "output has no words"
     if t == _norm(query):
         return "output repeats the query"
+    if _norm(TASK_TEXT) in t:
+        return "output echoes the prompt"
     user = messages[-1]["content"]
-    if _norm(user) in t or t.startswith(_norm("Task: " + TASK_TEXT)) or _norm(TASK_TEXT) in t:
+    if len(thought) >= len(user) // 2 and _norm(user) in t:  # only long outputs can hold the whole prompt
         return "output echoes the prompt"
     return None
 

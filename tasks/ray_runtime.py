@@ -59,7 +59,8 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
 def run_remote(fn, *args, num_cpus: float = 0.5, **kwargs):
     """Run ``fn(*args, **kwargs)`` as a Ray task and wait for its result.
 
-    Prefect tasks call this, so the Prefect task stays a thin wrapper while the work lands on any Ray node.
+    Prefect tasks call this, so the Prefect task stays a thin wrapper while the work lands on any Ray node; tasks
+    are spread over the cluster's nodes.
 
     Args:
         fn: a module-level function (Ray pickles it by reference).
@@ -68,4 +69,17 @@ def run_remote(fn, *args, num_cpus: float = 0.5, **kwargs):
     import ray
 
     init_ray()
-    return ray.get(ray.remote(num_cpus=num_cpus)(fn).remote(*args, **kwargs))
+    remote = ray.remote(num_cpus=num_cpus, scheduling_strategy="SPREAD")(fn)
+    return ray.get(remote.remote(*args, **kwargs))
+
+
+def current_node() -> str:
+    """The Ray node id this code runs on (``local`` outside Ray)."""
+    try:
+        import ray
+
+        if ray.is_initialized():
+            return ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - best effort: a label for logs and tests
+        pass
+    return "local"

@@ -25,6 +25,7 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +36,7 @@ from tasks.llm_cache import ResponseCache
 from tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, ThoughtGenerator, ThoughtRequest
 from tasks.paths import REPO_ROOT, cache_root, runs_root
 from tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
+from tasks.ray_runtime import current_node
 from tasks.schemas import CANDIDATES, ERRORS, error_row
 from tasks.shards import DatasetVersion, shard_name
 
@@ -194,6 +196,7 @@ class ShardSummary:
     requests: int
     cache_hits: int
     retries: int
+    node: str = "local"
 
 
 def build_requests(
@@ -302,7 +305,15 @@ def synthesize_shard(
     dv.write_shard("errors", f"llm-{shard}", pa.Table.from_pylist(errs, schema=ERRORS))
     dv.write_shard("candidates", shard, pa.Table.from_pylist(cands, schema=CANDIDATES))
     log.info("shard %s: %d candidates, %d errors, stats %s", shard, len(cands), len(errs), gen.stats)
-    return ShardSummary(shard, len(query_ids), len(cands), len(errs), **gen.stats)
+    return ShardSummary(shard, len(query_ids), len(cands), len(errs), **gen.stats, node=current_node())
+
+
+def public_endpoint(base_url: str | None) -> str:
+    """The endpoint as it may be recorded: no user info, query or fragment (they can carry secrets)."""
+    if not base_url or base_url == "embedded":
+        return "embedded llama.cpp server"
+    u = urlsplit(base_url)
+    return urlunsplit((u.scheme, u.hostname + (f":{u.port}" if u.port else ""), u.path, "", ""))
 
 
 def finish_revision(
@@ -321,7 +332,7 @@ def finish_revision(
         "source": {"dir": str(Path(cfg.dataset_dir).resolve()), "checksums": ingest.checksums},
         "llm": {
             "model": model,
-            "endpoint": "embedded-llama.cpp" if "127.0.0.1" in base_url else base_url.split("?")[0],
+            "endpoint": public_endpoint(base_url),
             "prompt_template_hash": cfg.prompt.template_hash(),
             "prompt": cfg.prompt.model_dump(),
             "sampling": cfg.sampling.model_dump(),

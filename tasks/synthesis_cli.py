@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         concurrency: int = typer.Option(4, help="Requests in flight per shard."),
         parallel_shards: int = typer.Option(2, help="Shards in flight."),
         config_json: str = typer.Option(None, "--config", help="A JSON file with a full SynthesisConfig."),
+        judge: bool = typer.Option(
+            True, "--judge/--no-judge", help="Run the committee after the candidates."
+        ),
     ) -> None:
         """Write K candidate thoughts per judged query as Parquet shards with a manifest."""
         from flows.synthesize import synthesize
@@ -54,4 +57,4 @@ def register(app: typer.Typer) -> None:
                     "llm": {"base_url": base_url, "model": model, "concurrency": concurrency},
                 }
             )
-        typer.echo(json.dumps(synthesize(cfg), indent=2))
+        typer.echo(json.dumps(synthesize(cfg, judge=judge), indent=2))

@@ -4,6 +4,8 @@ It answers ``POST /v1/chat/completions`` with a thought that quotes the request'
 prove every candidate belongs to its query. With ``--fail-rate`` it fails that share of calls, spread over HTTP 500,
 HTTP 429, timeouts (sleeps past the client's timeout), empty content, and malformed bodies.
 
+With ``FAKE_REQUIRED_KEY`` set in its environment it answers 401 to any other key.
+
 Run: ``python -m tests.fakes.openai_server --port 8123 [--fail-rate 0.3] [--latency 0.05]``.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import time
 
@@ -24,13 +27,19 @@ from starlette.routing import Route
 FAULTS = ("http500", "http429", "timeout", "empty", "malformed", "no_choices")
 
 
-def make_app(fail_rate: float, latency: float, timeout_sleep: float, seed: int) -> Starlette:
+def make_app(
+    fail_rate: float, latency: float, timeout_sleep: float, seed: int, required_key: str = ""
+) -> Starlette:
     rng = random.Random(seed)
-    counters = {"calls": 0, **dict.fromkeys(FAULTS, 0)}
+    counters = {"calls": 0, "unauthorized": 0, **dict.fromkeys(FAULTS, 0)}
+    seen: dict[str, int] = {}  # query text -> calls
 
     async def chat(request: Request) -> Response:
         body = await request.json()
         counters["calls"] += 1
+        if required_key and request.headers.get("authorization") != f"Bearer {required_key}":
+            counters["unauthorized"] += 1
+            return JSONResponse({"error": {"message": "invalid key"}}, status_code=401)
         if latency:
             await asyncio.sleep(latency)
         if fail_rate and rng.random() < fail_rate:
@@ -53,6 +62,7 @@ def make_app(fail_rate: float, latency: float, timeout_sleep: float, seed: int) 
             content = None
         user = body["messages"][-1]["content"]
         query = user.rsplit("Query: ", 1)[-1].removesuffix("Response:").strip()
+        seen[query] = seen.get(query, 0) + 1
         if content is None:
             content = (
                 f"Thinking about [{query}] with seed {body.get('seed')}: the answer concerns its key terms."
@@ -80,7 +90,7 @@ def make_app(fail_rate: float, latency: float, timeout_sleep: float, seed: int) 
         )
 
     async def stats(request: Request) -> Response:
-        return Response(json.dumps(counters), media_type="application/json")
+        return Response(json.dumps({**counters, "queries": seen}), media_type="application/json")
 
     return Starlette(
         routes=[
@@ -99,7 +109,7 @@ def main() -> None:
     ap.add_argument("--timeout-sleep", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    app = make_app(a.fail_rate, a.latency, a.timeout_sleep, a.seed)
+    app = make_app(a.fail_rate, a.latency, a.timeout_sleep, a.seed, os.environ.get("FAKE_REQUIRED_KEY", ""))
     uvicorn.run(app, host="127.0.0.1", port=a.port, log_level="warning", access_log=False)
 
 

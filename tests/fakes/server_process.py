@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -14,7 +15,11 @@ from tasks.llm_server import free_port
 
 @contextmanager
 def fake_openai_server(
-    fail_rate: float = 0.0, latency: float = 0.0, timeout_sleep: float = 3.0, seed: int = 0
+    fail_rate: float = 0.0,
+    latency: float = 0.0,
+    timeout_sleep: float = 3.0,
+    seed: int = 0,
+    required_key: str = "",
 ):
     """Yield the base URL of a running fake server; stop it afterwards."""
     port = free_port()
@@ -28,7 +33,8 @@ def fake_openai_server(
         str(fail_rate),
     ]
     cmd += ["--latency", str(latency), "--timeout-sleep", str(timeout_sleep), "--seed", str(seed)]
-    proc = subprocess.Popen(cmd)
+    env = {**os.environ, "FAKE_REQUIRED_KEY": required_key}
+    proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(200):

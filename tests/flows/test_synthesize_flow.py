@@ -43,7 +43,7 @@ def test_pairing_at_scale(tmp_path):
     """5,000 queries x 3 candidates: every candidate belongs to its query."""
     src = make_beir(tmp_path / "src", 5000, n_docs=500)
     with fake_openai_server() as url:
-        res = synthesize(cfg(tmp_path, src, url, shard_size=1000, parallel_shards=2))
+        res = synthesize(cfg(tmp_path, src, url, shard_size=1000, parallel_shards=2), judge=False)
     out = Path(res["output_dir"])
     cands = scan(out, "candidates")
     assert cands.height == 15000 and res["tables"]["candidates"] == 15000
@@ -60,7 +60,9 @@ def test_pairing_at_scale(tmp_path):
 def test_faults_every_query_has_k_candidates_or_reasons(tmp_path):
     src = make_beir(tmp_path / "src", 300, n_docs=100)
     with fake_openai_server(fail_rate=0.3, timeout_sleep=2.0, seed=3) as url:
-        res = synthesize(cfg(tmp_path, src, url, shard_size=100, llm={"timeout_s": 1.0, "max_attempts": 3}))
+        res = synthesize(
+            cfg(tmp_path, src, url, shard_size=100, llm={"timeout_s": 1.0, "max_attempts": 3}), judge=False
+        )
         stats = server_stats(url)
     out = Path(res["output_dir"])
     cands = scan(out, "candidates").select("query_id", "candidate_idx")
@@ -90,7 +92,15 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
         )
         (tmp_path / "killed.json").write_text(killed.model_dump_json())
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tasks.cli", "synthesize", "--config", str(tmp_path / "killed.json")],
+            [
+                sys.executable,
+                "-m",
+                "tasks.cli",
+                "synthesize",
+                "--config",
+                str(tmp_path / "killed.json"),
+                "--no-judge",
+            ],
             start_new_session=True,
             env=os.environ.copy(),
         )
@@ -103,8 +113,10 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
         assert 2 <= written < 12
         # Polars never sees a partial shard: every visible file reads, temp files are hidden.
         assert scan(tmp_path / "killed", "candidates").height == 15 * written
-        resumed = synthesize(killed)
-        clean = synthesize(cfg(tmp_path, src, url, name="clean", shard_size=5, parallel_shards=2))
+        resumed = synthesize(killed, judge=False)
+        clean = synthesize(
+            cfg(tmp_path, src, url, name="clean", shard_size=5, parallel_shards=2), judge=False
+        )
     cols = ["query_id", "candidate_idx", "thought", "seed", "demo_query_ids", "shard"]
     a = scan(tmp_path / "killed", "candidates").select(cols).sort("query_id", "candidate_idx")
     b = scan(tmp_path / "clean", "candidates").select(cols).sort("query_id", "candidate_idx")
@@ -129,7 +141,7 @@ def test_real_embedded_llm_50_scifact_queries(tmp_path, llm_endpoint):
         sampling=SamplingConfig(max_tokens=48),
         llm={"base_url": llm_endpoint, "concurrency": 2},
     )
-    res = synthesize(c)
+    res = synthesize(c, judge=False)
     out = Path(res["output_dir"])
     cands = scan(out, "candidates")
     errs = scan(out, "errors").filter(pl.col("stage") == "llm")
