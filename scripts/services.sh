@@ -13,6 +13,10 @@ PYBIN=$ROOT/.venv/bin
 export PREFECT_HOME=${PREFECT_HOME:-$DATA/prefect}
 export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 PREFECT_CLI_PROMPT=false
 export RAY_USAGE_STATS_ENABLED=0 RAY_worker_niceness=0
+# Ray 2.60 turns token auth on for a new cluster when ~/.ray/auth_token exists, while clients that join by address
+# may not send it: name the mode explicitly so the head and every client agree. The services are for one machine;
+# set RAY_AUTH_MODE=token (and share ~/.ray/auth_token) for a cluster others can reach.
+export RAY_AUTH_MODE=${RAY_AUTH_MODE:-disabled}
 
 free_port() { "$PYBIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -49,6 +53,7 @@ export RAY_ADDRESS=127.0.0.1:$rport
 export RAY_USAGE_STATS_ENABLED=0 RAY_worker_niceness=0
 export O1EMBED_TEST_LLM_URL=http://127.0.0.1:$lport/v1
 export O1EMBED_ROOT=$ROOT
+export RAY_AUTH_MODE=$RAY_AUTH_MODE
 ENV
   if [ "$worker" = "--worker" ]; then
     . "$STATE/env.sh"

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.real]
 def prefect(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     env = {**os.environ, "O1EMBED_ROOT": str(REPO_ROOT), "PREFECT_CLI_PROMPT": "false"}
     return subprocess.run(
-        ["prefect", "--no-prompt", *args],
+        [str(Path(sys.executable).parent / "prefect"), "--no-prompt", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
