@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.synthesize import synthesize
-from flows.train import train
+from flows.train import overrides_for_version, train
 from tasks.committee.config import CommitteeConfig
 from tasks.synthesis import SynthesisConfig
 
@@ -46,13 +46,6 @@ def refresh(
         logger.info("no new queries in %s: nothing added", synthesis.dataset_dir)
     trained = None
     if retrain and s["revision"] is not None:
-        overrides = dict(train_overrides or {})
-        overrides["data"] = {
-            "root": s["output_dir"],
-            "dataset": s["dataset"],
-            "split": s["split"],
-            "version": s["version"],
-        }
-        overrides.setdefault("output_dir", f"{s['output_dir']}/models/{s['version']}-r{s['revision']:04d}")
+        overrides = overrides_for_version(s, train_overrides, f"{s['version']}-r{s['revision']:04d}")
         trained = train(train_preset, overrides)
     return {"synthesis": s, "train": trained}

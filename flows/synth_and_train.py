@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.evaluate import evaluate_flow
 from flows.synthesize import synthesize
-from flows.train import train
+from flows.train import overrides_for_version, train
 from tasks.committee.config import CommitteeConfig
 from tasks.evaluation.config import EvalConfig
 from tasks.synthesis import SynthesisConfig
@@ -47,14 +47,7 @@ def synth_and_train(
     """
     logger = get_run_logger()
     s = synthesize(synthesis, committee=committee)
-    overrides = dict(train_overrides or {})
-    overrides["data"] = {
-        "root": s["output_dir"],
-        "dataset": s["dataset"],
-        "split": s["split"],
-        "version": s["version"],
-    }
-    overrides.setdefault("output_dir", str(Path(s["output_dir"]) / "models" / s["version"]))
+    overrides = overrides_for_version(s, train_overrides, s["version"])
     t = train(train_preset, overrides)
     report = None
     if run_evaluation:

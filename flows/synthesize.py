@@ -89,7 +89,7 @@ def synthesize(
                     server = stack.enter_context(LlamaServer(embedded))
                     base_url = server.base_url
                 shard_summaries = _run_shards(dv, plan, cfg, base_url, model)
-            finish_revision(dv, plan, cfg, ingest, model, base_url or "embedded")
+            finish_revision(dv, plan, cfg, ingest, model, "embedded" if embedded else base_url)
         if judge:
             committee_flow(
                 str(dv.root),

@@ -83,3 +83,19 @@ def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dic
         _summary(cfg, result, records), key="o1-training", description="O1 training summary"
     )
     return result
+
+
+def overrides_for_version(synthesis: dict, overrides: dict[str, Any] | None, run_name: str) -> dict[str, Any]:
+    """Trainer overrides that read the dataset version a synthesize run reported.
+
+    Args:
+        synthesis: the summary returned by the ``synthesize`` flow.
+        overrides: the caller's trainer overrides (kept; ``data`` is replaced).
+        run_name: folder name under ``<output_dir>/models`` when ``output_dir`` is not given.
+    """
+    out = dict(overrides or {})
+    out["data"] = {
+        k: synthesis[k if k != "root" else "output_dir"] for k in ("root", "dataset", "split", "version")
+    }
+    out.setdefault("output_dir", str(Path(synthesis["output_dir"]) / "models" / run_name))
+    return out

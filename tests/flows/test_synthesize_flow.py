@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -152,3 +153,35 @@ def test_real_embedded_llm_50_scifact_queries(tmp_path, llm_endpoint):
     manifest = res["tables"]
     assert manifest["candidates"] == cands.height and manifest["queries"] == scan(out, "queries").height
     assert res["version"] in cands["version"].unique().to_list()
+
+
+def _llama_servers() -> set[int]:
+    import psutil
+
+    return {
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if "llama_cpp.server" in " ".join(p.info["cmdline"] or [])
+    }
+
+
+@pytest.mark.real
+def test_flow_starts_and_stops_the_embedded_server_when_no_endpoint_is_set(tmp_path, monkeypatch):
+    from tasks.paths import bundled_dataset
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    before = _llama_servers()
+    c = SynthesisConfig(
+        dataset_dir=str(bundled_dataset("scifact")),
+        max_queries=2,
+        candidates_per_query=1,
+        output_dir=str(tmp_path / "embedded"),
+        cache_dir=str(tmp_path / "cache"),
+        sampling=SamplingConfig(max_tokens=16),
+    )
+    res = synthesize(c, judge=False)
+    assert res["tables"]["candidates"] == 2
+    assert _wait_for(lambda: _llama_servers() <= before, 30)  # the flow's own server is gone
+    manifest = json.loads(next((tmp_path / "embedded" / "_manifests").rglob("manifest.json")).read_text())
+    assert manifest["llm"]["endpoint"] == "embedded llama.cpp server"
+    assert manifest["llm"]["model"] == "smollm2-135m-instruct"
