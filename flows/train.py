@@ -19,6 +19,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 
 from trainer.config import TrainConfig
 from trainer.launcher import launch_training
+from trainer.prepare import prepare_gguf_model
 from trainer.run_files import RunFiles
 
 
@@ -53,6 +54,9 @@ def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dic
     """
     logger = get_run_logger()
     cfg = TrainConfig.from_preset(preset, **(overrides or {}))
+    # The default backbone: convert the packaged GGUF once, before any Ray Train worker needs it.
+    if cfg.model_path is None:
+        prepare_gguf_model()
     logger.info(
         "training into %s (preset %s, %d worker(s), ray=%s)",
         cfg.output_dir,
