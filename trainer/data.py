@@ -79,6 +79,29 @@ def resolve_version(data: DataConfig) -> DatasetVersion:
     return max(found, key=stamp)
 
 
+def latest_per_query(examples: pa.Table) -> pa.Table:
+    """Keep one example per query id: the one from the newest shard.
+
+    A refresh re-synthesizes a query whose text changed (same id) in a later revision, whose shard names sort
+    after the earlier ones (``part-r<rev>-<idx>``); the earlier example holds the old text and is dropped here.
+
+    Args:
+        examples: an examples table with ``query_id`` and ``shard`` columns.
+
+    Returns:
+        The table without superseded rows, in its original order.
+    """
+    newest: dict[str, int] = {}
+    shards = examples["shard"].to_pylist()
+    for i, q in enumerate(examples["query_id"].to_pylist()):
+        if q not in newest or shards[i] >= shards[newest[q]]:
+            newest[q] = i
+    if len(newest) == examples.num_rows:
+        return examples
+    log.info("examples: %d rows superseded by a later revision", examples.num_rows - len(newest))
+    return examples.take(sorted(newest.values()))
+
+
 def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
     """Read the examples and corpus tables named by ``data``.
 
@@ -97,7 +120,9 @@ def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
         corpus = _read_parquet(data.corpus_path, CORPUS_COLUMNS, "corpus")
         return examples, corpus, {"examples_path": data.examples_path, "corpus_path": data.corpus_path}
     dv = resolve_version(data)
-    examples = dv.read("examples", columns=EXAMPLE_COLUMNS)
+    examples = latest_per_query(dv.read("examples", columns=[*EXAMPLE_COLUMNS, "shard"])).select(
+        EXAMPLE_COLUMNS
+    )
     corpus = dv.read("corpus", columns=CORPUS_COLUMNS)
     corpus_from = str(dv.table_dir("corpus"))
     if corpus.num_rows == 0:

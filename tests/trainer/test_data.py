@@ -79,3 +79,20 @@ def test_load_tables_from_a_dataset_version(tmp_path):
     dv.write_manifest(1, {})
     ex, co, source = load_tables(DataConfig(root=str(tmp_path), dataset="toy", split="train"))
     assert ex.num_rows == 16 and co.num_rows == 16 and source["version"] == "v1"
+
+
+def test_an_edited_query_keeps_only_its_newest_example(tmp_path):
+    from tasks.schemas import EXAMPLES
+    from tasks.shards import DatasetVersion
+
+    examples, corpus = toy_tables()
+    dv = DatasetVersion(tmp_path, "toy", "train", "v1")
+    rows = [{**dict.fromkeys(EXAMPLES.names), **r, "shard": "part-r0001-00000"} for r in examples.to_pylist()]
+    edited = {**rows[0], "query": "the edited text", "shard": "part-r0002-00000"}
+    dv.write_shard("examples", "part-r0001-00000", pa.Table.from_pylist(rows, schema=EXAMPLES))
+    dv.write_shard("examples", "part-r0002-00000", pa.Table.from_pylist([edited], schema=EXAMPLES))
+    dv.write_snapshot("corpus", corpus)
+    dv.write_manifest(2, {})
+    ex, _, _ = load_tables(DataConfig(root=str(tmp_path), dataset="toy", split="train"))
+    assert ex.num_rows == 16 and ex["query_id"].to_pylist().count(rows[0]["query_id"]) == 1
+    assert "the edited text" in ex["query"].to_pylist() and rows[0]["query"] not in ex["query"].to_pylist()
