@@ -19,6 +19,7 @@ def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training
     import matplotlib.pyplot as plt
 
     from tasks.atomic import write_bytes_atomic
+    from tasks.figures import png_bytes
 
     steps = [r["step"] for r in records]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
@@ -40,9 +41,4 @@ def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return write_bytes_atomic(path, buf.getvalue())
+    return write_bytes_atomic(path, png_bytes(fig))

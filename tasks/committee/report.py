@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 
 from tasks.atomic import write_bytes_atomic
+from tasks.figures import png_bytes
 
 
 def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table | None = None) -> dict:
@@ -136,7 +137,6 @@ def gain_histogram_png(examples: pa.Table, path: str | Path, bins: int = 30) -> 
     Returns:
         The PNG path.
     """
-    import io
 
     import matplotlib
 
@@ -157,7 +157,4 @@ def gain_histogram_png(examples: pa.Table, path: str | Path, bins: int = 30) -> 
     ax.set_title("Thought gain")
     ax.legend()
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return write_bytes_atomic(path, buf.getvalue())
+    return write_bytes_atomic(path, png_bytes(fig))

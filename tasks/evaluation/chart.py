@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from tasks.evaluation.metrics import METRICS
+from tasks.figures import png_bytes
 
 
 def summary_value(summary: pl.DataFrame, dataset: str, system: str, metric: str) -> Any:
@@ -23,8 +24,6 @@ def summary_value(summary: pl.DataFrame, dataset: str, system: str, metric: str)
 
 def render_chart(summary: pl.DataFrame, systems: list[str]) -> bytes:
     """Grouped bar chart (PNG bytes): one panel per metric, datasets on x, one bar per system."""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,7 +52,4 @@ def render_chart(summary: pl.DataFrame, systems: list[str]) -> bytes:
     )
     rows = -(-max(1, len(systems)) // 4)
     fig.tight_layout(rect=(0, 0.035 * rows, 1, 1))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=110)
