@@ -28,7 +28,7 @@ import pyarrow.dataset as ds
 
 from tasks.errors import ConfigError, InputError
 from tasks.schemas import error_row
-from tasks.shards import DatasetVersion, list_versions
+from tasks.shards import DatasetVersion, latest_per_query, list_versions
 from trainer.config import DataConfig
 
 log = logging.getLogger(__name__)
@@ -77,29 +77,6 @@ def resolve_version(data: DataConfig) -> DatasetVersion:
         return max((p.stat().st_mtime for p in files), default=0.0)
 
     return max(found, key=stamp)
-
-
-def latest_per_query(examples: pa.Table) -> pa.Table:
-    """Keep one example per query id: the one from the newest shard.
-
-    A refresh re-synthesizes a query whose text changed (same id) in a later revision, whose shard names sort
-    after the earlier ones (``part-r<rev>-<idx>``); the earlier example holds the old text and is dropped here.
-
-    Args:
-        examples: an examples table with ``query_id`` and ``shard`` columns.
-
-    Returns:
-        The table without superseded rows, in its original order.
-    """
-    newest: dict[str, int] = {}
-    shards = examples["shard"].to_pylist()
-    for i, q in enumerate(examples["query_id"].to_pylist()):
-        if q not in newest or shards[i] >= shards[newest[q]]:
-            newest[q] = i
-    if len(newest) == examples.num_rows:
-        return examples
-    log.info("examples: %d rows superseded by a later revision", examples.num_rows - len(newest))
-    return examples.take(sorted(newest.values()))
 
 
 def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:

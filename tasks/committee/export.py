@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from tasks.errors import InputError
 from tasks.retrievers.base import document_text
-from tasks.shards import DatasetVersion
+from tasks.shards import DatasetVersion, latest_per_query
 
 
 def flagembedding_records(examples: pa.Table, corpus: pa.Table, fold_thought: bool = False) -> Iterator[dict]:
@@ -50,7 +50,7 @@ def flagembedding_records(examples: pa.Table, corpus: pa.Table, fold_thought: bo
 
 
 def export_flagembedding(dv: DatasetVersion, out_path: str | Path, fold_thought: bool = False) -> int:
-    """Write the examples of ``dv`` to ``out_path`` (JSONL, atomically).
+    """Write the examples of ``dv`` to ``out_path`` (JSONL, atomically), one per query: its newest.
 
     Args:
         dv: a dataset version with an ``examples`` table.
@@ -63,7 +63,7 @@ def export_flagembedding(dv: DatasetVersion, out_path: str | Path, fold_thought:
     Raises:
         InputError: no examples.
     """
-    examples = dv.read("examples")
+    examples = latest_per_query(dv.read("examples"))  # an edited query's earlier example is superseded
     if examples.num_rows == 0:
         raise InputError(
             "no examples to export (run the committee first)", file=str(dv.table_dir("examples"))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from tasks.committee.check import outside_check
@@ -108,6 +109,18 @@ def test_export_flagembedding(toy_dv, bm25_config, tmp_path):
     export_flagembedding(toy_dv, path, fold_thought=True)
     rec2 = next(json.loads(x) for x in path.read_text().splitlines() if '"q3"' in x)
     assert rec2["query"] == f"{rec['query']} {rec['thought']}"
+
+
+def test_export_keeps_only_the_newest_example_of_an_edited_query(toy_dv, bm25_config, tmp_path):
+    run_committee(toy_dv, bm25_config)
+    examples = toy_dv.read("examples")
+    q3 = next(r for r in examples.to_pylist() if r["query_id"] == "q3")
+    edited = {**q3, "query": "the edited text", "shard": "part-r0099-00000"}
+    toy_dv.write_shard("examples", "part-r0099-00000", pa.Table.from_pylist([edited], schema=examples.schema))
+    path = tmp_path / "train.jsonl"
+    assert export_flagembedding(toy_dv, path) == 16
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [r["query"] for r in lines if r["query_id"] == "q3"] == ["the edited text"]
 
 
 def test_outside_check_chosen_beats_random(toy_dv, bm25_config):
