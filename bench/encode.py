@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--passage-tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = args.model or str(default_backbone_dir())
@@ -60,6 +61,7 @@ def main() -> None:
 
     cfg = EncoderConfig(
         device=args.device,
+        dtype=args.dtype,
         use_cache=False,
         max_new_tokens=args.max_new_tokens,
         query_batch_size=args.batch,
@@ -94,7 +96,7 @@ def main() -> None:
         enc.encode_documents([d.get("title", "") for d in corpus], [d["text"] for d in corpus])
         doc_s = time.perf_counter() - t0
 
-    print(f"model={model} device={enc.device} queries={len(queries)} max_new_tokens={args.max_new_tokens}")
+    print(f"model={model} device={enc.device} dtype={enc.dtype} queries={len(queries)} max_new_tokens={args.max_new_tokens}")
     print(f"generate_s={gen_s:.3f}")
     print(f"kv_embed_s={kv_s:.3f}")
     print(f"reencode_embed_s={re_s:.3f}")

@@ -119,6 +119,7 @@ class O1Encoder:
             "max_new_tokens": self.max_new_tokens,
             "max_query_tokens": self.model.config.max_query_tokens,
             "first_emb": self.model.config.first_emb,
+            "dtype": str(self.dtype).removeprefix("torch."),
         }
         if sample:
             params.update(temperature=c.temperature, top_p=c.top_p, seed=c.seed)

@@ -42,7 +42,11 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """``auto`` = bf16 on GPU, fp32 on CPU (bf16 matmuls are slow on this kind of CPU)."""
+    """``auto`` = bf16 on GPU, fp32 on CPU.
+
+    fp32 keeps CPU training exact and portable (CPUs without avx512_bf16/AMX run bf16 slowly). For inference on a
+    CPU that has them, ``bfloat16`` is ~3x faster (SmolLM2-135M forward, this project's 2-core EPYC).
+    """
     if dtype == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     if dtype not in _DTYPES:

@@ -70,6 +70,9 @@ def register(app: typer.Typer) -> None:
         faiss_threshold: int = typer.Option(200_000, help="Use a FAISS index above this many documents."),
         batch_size: int = typer.Option(32, help="Encoding batch size."),
         device: str = typer.Option(None, help="Device for dense and encoder systems (cpu, cuda, ...)."),
+        dtype: str = typer.Option(
+            None, help="Encoder weights dtype (float32, bfloat16; default: bf16 on GPU, fp32 on CPU)."
+        ),
         out: str = typer.Option(
             None, "--out", help="Report folder (default: data/runs/reports/<timestamp>)."
         ),
@@ -97,6 +100,7 @@ def register(app: typer.Typer) -> None:
                 faiss_threshold=faiss_threshold,
                 batch_size=batch_size,
                 device=device,
+                dtype=dtype,
             )
             if flow:
                 from flows.evaluate import evaluate_flow

@@ -176,6 +176,8 @@ def setup_lines(report: EvalReport) -> list[str]:
     return [
         f"- Split `{cfg.split}`; {queries} of each dataset; search over {corpus}; top {cfg.top_k} per query.",
         f"- {trunc}",
+        f"- Encoder systems run on device `{cfg.device or 'auto'}` with weights in `{cfg.dtype or 'auto'}` "
+        "(auto: bf16 on GPU, fp32 on CPU).",
         "- Metrics by pytrec_eval: nDCG@10 (graded), Recall@100, MRR@10 (trec_eval `recip_rank` over the top 10).",
         "- Retrieved documents whose id equals the query id are dropped (BEIR `ignore_identical_ids`) on: "
         + (", ".join(ident) if ident else "none")

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -88,8 +89,8 @@ def default_encoder_loader(model_path: str, spec: SystemSpec, config: EvalConfig
     """Load ``trainer.encoder.O1Encoder`` (imported here, so BM25-only runs never import the trainer).
 
     ``spec.options`` are ``trainer.encoder.EncoderConfig`` fields (``max_new_tokens``, ``query_batch_size``,
-    ``seed``, ...); ``max_passage_tokens`` defaults to ``config.doc_max_tokens``, ``device`` to ``config.device``
-    and ``doc_batch_size`` to ``config.batch_size``. m is set per call (:func:`encode_queries`), so one loaded
+    ``seed``, ...); ``max_passage_tokens`` defaults to ``config.doc_max_tokens``, ``device`` to ``config.device``,
+    ``dtype`` to ``config.dtype`` and ``doc_batch_size`` to ``config.batch_size``. m is set per call (:func:`encode_queries`), so one loaded
     model serves m = 1 and m = 3.
 
     Raises:
@@ -108,6 +109,8 @@ def default_encoder_loader(model_path: str, spec: SystemSpec, config: EvalConfig
         options.setdefault("max_passage_tokens", config.doc_max_tokens)
     if config.device is not None:
         options.setdefault("device", config.device)
+    if config.dtype is not None:
+        options.setdefault("dtype", config.dtype)
     options.setdefault("doc_batch_size", config.batch_size)
     try:
         enc_config = EncoderConfig(**options)
@@ -254,24 +257,56 @@ class Resources:
                     "corpus": corpus_fingerprint(data),
                     "doc_max_tokens": self.config.doc_max_tokens,
                     "device": self.config.device,
+                    "dtype": self.config.dtype,
                 }
             )
             cache_file = self.cache_dir / f"{ident}.npy"
         if cache_file is not None and cache_file.is_file():
             vecs = np.load(cache_file)
             log.info("%s: %d document vectors from cache %s", spec.name, len(vecs), cache_file)
+        elif cache_file is not None:
+            vecs = self._encode_in_chunks(spec.name, encoder, data, cache_file)
+            _save_npy(cache_file, vecs)
+            _remove_parts(_parts_dir(cache_file))
         else:
-            vecs = np.asarray(encoder.encode_documents(list(data.titles), list(data.texts)), dtype=np.float32)
-            if vecs.shape[0] != len(data.doc_ids):
-                raise ConfigError(
-                    f"encoder {path} returned {vecs.shape[0]} vectors for {len(data.doc_ids)} documents"
-                )
-            if cache_file is not None:
-                buf = io.BytesIO()
-                np.save(buf, vecs)
-                write_bytes_atomic(cache_file, buf.getvalue())
+            vecs = encoder.encode_documents(list(data.titles), list(data.texts))
+            vecs = _check_rows(vecs, len(data.doc_ids), path)
         self._doc_vectors[key] = vecs
         return vecs
+
+    def _encode_in_chunks(
+        self, name: str, encoder: QueryDocEncoder, data: EvalData, cache_file: Path
+    ) -> np.ndarray:
+        """Encode the corpus ``doc_chunk_size`` documents at a time, each chunk saved as it completes.
+
+        Chunks already on disk (from an interrupted run with the same model, corpus and truncation) are loaded,
+        not encoded again.
+
+        Returns:
+            Document vectors ``(n_docs, dim)`` float32.
+        """
+        parts = _parts_dir(cache_file)
+        n, size = len(data.doc_ids), self.config.doc_chunk_size
+        titles, texts = list(data.titles), list(data.texts)
+        chunks, reused = [], 0
+        for start in range(0, n, size):
+            end = min(start + size, n)
+            part = parts / f"{start:08d}-{end:08d}.npy"
+            if part.is_file():
+                vecs = np.load(part)
+                if vecs.shape[0] == end - start:
+                    chunks.append(vecs)
+                    reused += 1
+                    continue
+            vecs = _check_rows(
+                encoder.encode_documents(titles[start:end], texts[start:end]), end - start, name
+            )
+            _save_npy(part, vecs)
+            chunks.append(vecs)
+            log.info("%s: %d/%d documents encoded", name, end, n)
+        if reused:
+            log.info("%s: %d of %d chunks resumed from %s", name, reused, len(chunks), parts)
+        return np.concatenate(chunks, axis=0)
 
     def query_vectors(
         self, spec: SystemSpec, data: EvalData
@@ -290,3 +325,33 @@ class Resources:
         )
         self._queries[qkey] = (vecs, thoughts, encoder_details(encoder, spec))
         return self._queries[qkey]
+
+
+def _parts_dir(cache_file: Path) -> Path:
+    return cache_file.with_name(cache_file.stem + ".parts")
+
+
+def _save_npy(path: Path, vecs: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, vecs)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def _remove_parts(parts: Path) -> None:
+    if parts.is_dir():
+        for f in parts.glob("*.npy"):
+            f.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a temporary file of another writer is still there
+            parts.rmdir()
+
+
+def _check_rows(vecs: Any, expected: int, model: str) -> np.ndarray:
+    """``vecs`` as float32, checked to hold ``expected`` rows (one per document).
+
+    Raises:
+        ConfigError: the encoder returned another number of vectors.
+    """
+    vecs = np.asarray(vecs, dtype=np.float32)
+    if vecs.shape[0] != expected:
+        raise ConfigError(f"encoder {model} returned {vecs.shape[0]} vectors for {expected} documents")
+    return vecs

@@ -96,6 +96,18 @@ def test_encode_documents_keeps_order_and_is_normalised(tiny_model_dir, tmp_path
     assert enc.encode_queries([]).shape == (0, 32)
 
 
+def test_bfloat16_on_cpu_is_a_setting_and_changes_the_thought_cache_key(tiny_model_dir, tmp_path):
+    import torch
+
+    fp32, _ = encoders(tiny_model_dir, tmp_path)
+    bf16, _ = encoders(tiny_model_dir, tmp_path, dtype="bfloat16", device="cpu")
+    assert bf16.model.lm.dtype == torch.bfloat16 and fp32.model.lm.dtype == torch.float32
+    assert bf16.sampling["dtype"] == "bfloat16" and fp32.sampling["dtype"] == "float32"
+    titles, texts = [t for t, _ in DOCS], [x for _, x in DOCS]
+    a, b = fp32.encode_documents(titles, texts), bf16.encode_documents(titles, texts)
+    assert b.dtype == np.float32 and (a * b).sum(1).min() > 0.98  # bf16 rounding only
+
+
 @pytest.mark.slow
 @pytest.mark.real
 def test_kv_reuse_equals_reencoding_smollm2(smollm2_dir, tmp_path):

@@ -108,6 +108,45 @@ def test_document_vectors_are_cached_on_disk(tmp_path):
     assert third.encoders[config.model_path].doc_calls == 1
 
 
+def test_interrupted_corpus_encoding_resumes_from_its_last_chunk(tmp_path):
+    folder = write_toy_beir(tmp_path)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    config = EvalConfig(
+        model_path=str(tmp_path / "model"),
+        systems=["trained"],
+        cache_dir=str(tmp_path / "cache"),
+        doc_chunk_size=3,
+    )
+
+    class Interrupted(Exception):
+        pass
+
+    class DiesOnThirdChunk(FakeEncoder):
+        def encode_documents(self, titles, texts):
+            if self.doc_calls == 2:
+                raise Interrupted
+            return super().encode_documents(titles, texts)
+
+    dying = Doubles()
+    dying.encoder = lambda path, spec, cfg: dying.encoders.setdefault(path, DiesOnThirdChunk(path))
+    with pytest.raises(Interrupted):
+        evaluate_folder(folder, config, resources=_resources(config, dying))
+    assert len(list((tmp_path / "cache").glob("*.parts/*.npy"))) == 2  # two whole chunks kept
+
+    resumed = Doubles()
+    got = evaluate_folder(folder, config, resources=_resources(config, resumed))
+    n_docs = sum(1 for _ in (folder / "corpus.jsonl").open())
+    n_chunks = -(-n_docs // 3)
+    assert resumed.encoders[config.model_path].doc_calls == n_chunks - 2  # only the missing chunks
+    assert list((tmp_path / "cache").glob("*.parts")) == []  # parts folded into one file
+    fresh_cfg = config.model_copy(update={"cache_dir": ""})
+    fresh = evaluate_folder(folder, fresh_cfg, resources=_resources(fresh_cfg, Doubles()))
+    assert (
+        got.per_query.column("top_doc_ids").to_pylist() == fresh.per_query.column("top_doc_ids").to_pylist()
+    )
+
+
 def test_identical_ids_are_dropped_on_arguana_like_sets(tmp_path):
     folder = write_toy_beir(tmp_path, "toy_arguana", identical=True)
     config = EvalConfig(systems=["bm25"])
