@@ -193,6 +193,33 @@ class TrainConfig(BaseModel):
                 body[key] = value
         return cls.model_validate(body)
 
+    def with_absolute_paths(self) -> TrainConfig:
+        """This config with its local paths made absolute against the current directory.
+
+        Ray Train runs the workers in another working directory, so a relative ``output_dir`` or data root given
+        on the command line would otherwise point elsewhere (or nowhere) inside a worker. URIs (``s3://...``) are
+        left as they are.
+
+        Example:
+            >>> cfg = TrainConfig(output_dir="runs/o1", data={"root": "runs/scifact", "dataset": "scifact"})
+            >>> Path(cfg.with_absolute_paths().output_dir).is_absolute()
+            True
+        """
+
+        def absolute(value: str | None) -> str | None:
+            if value is None or "://" in value:
+                return value
+            return str(Path(value).expanduser().resolve())
+
+        data = {k: absolute(getattr(self.data, k)) for k in ("root", "examples_path", "corpus_path")}
+        return self.model_copy(
+            update={
+                "output_dir": absolute(self.output_dir),
+                "model_path": absolute(self.model_path),
+                "data": self.data.model_copy(update=data),
+            }
+        )
+
     def save(self, path: str | Path) -> Path:
         """Write this configuration as JSON (atomic)."""
         from tasks.atomic import write_json_atomic

@@ -79,6 +79,21 @@ def resolve_version(data: DataConfig) -> DatasetVersion:
     return max(found, key=stamp)
 
 
+def check_data(data: DataConfig) -> None:
+    """Fail early when the tables ``data`` names are not there (before workers start).
+
+    Raises:
+        ConfigError: no dataset version matches ``data``.
+        InputError: the examples or corpus path does not exist.
+    """
+    if data.examples_path:
+        for what, path in (("examples", data.examples_path), ("corpus", data.corpus_path)):
+            if path and "://" not in path and not Path(path).exists():
+                raise InputError(f"{what} table not found", file=path)
+    else:
+        resolve_version(data)
+
+
 def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
     """Read the examples and corpus tables named by ``data``.
 

@@ -76,9 +76,14 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
         The run's ``result.json``: final losses, ``model_dir``, data lineage.
 
     Raises:
-        ConfigError: GPUs asked for but none in the cluster.
+        ConfigError: GPUs asked for but none in the cluster; no such dataset version.
+        InputError: the examples or corpus table is missing.
         ray.train.TrainingFailedError: the workers failed more than ``max_failures`` times.
     """
+    from trainer.data import check_data
+
+    cfg = cfg.with_absolute_paths()  # workers run in another directory
+    check_data(cfg.data)  # a missing dataset fails here, once, not in every restarted worker
     files = RunFiles(Path(cfg.output_dir))
     total = planned_steps(cfg)
     if not cfg.use_ray:

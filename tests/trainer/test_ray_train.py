@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
@@ -84,3 +85,33 @@ def test_failure_config_restarts_a_killed_worker_and_resumes_exactly(
     w1 = load_file(str(tmp_path / "ref" / "model" / "model.safetensors"))
     w2 = load_file(str(tmp_path / "ray" / "model" / "model.safetensors"))
     assert max(float((w1[k] - w2[k]).abs().max()) for k in w1) <= 1e-5
+
+
+def test_relative_paths_reach_the_workers(tiny_model_dir, toy_data, tmp_path, ray_session, monkeypatch):
+    # Ray Train runs workers in another directory: relative paths from a command line must still work there.
+    monkeypatch.chdir(tmp_path)
+    for i, src in enumerate(toy_data):
+        (tmp_path / f"table{i}.parquet").write_bytes(Path(src).read_bytes())
+    cfg = tiny_config(tiny_model_dir, toy_data, Path("run"), max_steps=2, use_ray=True, num_workers=1)
+    cfg = cfg.model_copy(
+        update={
+            "data": cfg.data.model_copy(
+                update={"examples_path": "table0.parquet", "corpus_path": "table1.parquet"}
+            )
+        }
+    )
+    result = launch_training(cfg)
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    assert Path(result["model_dir"]).resolve() == (tmp_path / "run" / "model").resolve()
+
+
+def test_a_missing_dataset_fails_before_any_worker_starts(tmp_path):
+    from tasks.errors import ConfigError
+    from trainer.config import TrainConfig
+
+    cfg = TrainConfig(
+        output_dir=str(tmp_path / "run"), data={"root": str(tmp_path / "nothing"), "dataset": "scifact"}
+    )
+    with pytest.raises(ConfigError, match="no dataset version of scifact/train"):
+        launch_training(cfg)
+    assert not (tmp_path / "run").exists()
