@@ -10,7 +10,10 @@ from pathlib import Path
 
 
 def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training") -> Path | None:
-    """Plot total, contrastive and LM loss against the step; returns the path, or None without records."""
+    """Plot total, contrastive and LM loss against the step; returns the path, or None without records.
+
+    The LM curve skips steps without thought tokens (``thought_tokens == 0``), whose LM loss is logged as 0.
+    """
     if not records:
         return None
     import matplotlib
@@ -21,12 +24,15 @@ def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training
     from tasks.atomic import write_bytes_atomic
     from tasks.figures import png_bytes
 
-    steps = [r["step"] for r in records]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     window = max(1, len(records) // 20)  # moving average over ~5% of the run; raw values faint behind it
     curves = (("loss", "total"), ("contrastive", "contrastive (InfoNCE)"), ("lm", "LM (thought tokens)"))
     for key, label in curves:
-        values = [r[key] for r in records]
+        # A step whose batch holds no thought tokens has no LM loss (logged as 0): leave it out of the LM curve.
+        kept = [r for r in records if key != "lm" or r.get("thought_tokens", 1) > 0]
+        if not kept:
+            continue
+        steps, values = [r["step"] for r in kept], [r[key] for r in kept]
         if window == 1:
             ax.plot(steps, values, label=label, linewidth=1.2)
             continue
