@@ -96,7 +96,9 @@ def main() -> None:
         enc.encode_documents([d.get("title", "") for d in corpus], [d["text"] for d in corpus])
         doc_s = time.perf_counter() - t0
 
-    print(f"model={model} device={enc.device} dtype={enc.dtype} queries={len(queries)} max_new_tokens={args.max_new_tokens}")
+    print(
+        f"model={model} device={enc.device} dtype={enc.dtype} queries={len(queries)} max_new_tokens={args.max_new_tokens}"
+    )
     print(f"generate_s={gen_s:.3f}")
     print(f"kv_embed_s={kv_s:.3f}")
     print(f"reencode_embed_s={re_s:.3f}")
