@@ -1,7 +1,9 @@
 """Start or join Ray the same way everywhere.
 
-``RAY_ADDRESS`` set: join that cluster. Unset: start a local Ray whose temp dir lies in the data root. Ray starts its
-workers at nice 15 by default, which starves them next to an LLM server or trainer; we ask for nice 0.
+``RAY_ADDRESS`` set: join that cluster. Unset: start a new local Ray whose temp dir lies in the data root (``address=
+"local"``: a plain ``ray.init()`` would instead join the head named in ``<temp dir>/ray_current_cluster``, and hangs
+when that head was killed without ``ray stop`` cleaning up). Ray starts its workers at nice 15 by default, which starves
+them next to an LLM server or trainer; we ask for nice 0.
 
 Example:
     >>> from tasks.ray_runtime import init_ray
@@ -51,7 +53,7 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
         if len(tmp) > 60:  # Ray's unix socket paths must stay under ~107 characters
             tmp = os.path.join(tempfile.gettempdir(), f"o1embed-ray-{os.getuid()}")
         os.makedirs(tmp, exist_ok=True)
-        ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=tmp, **kwargs)
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _temp_dir=tmp, **kwargs)
     log.info("ray: %s", ray.cluster_resources())
     return ray.cluster_resources()
 

@@ -1,0 +1,31 @@
+"""init_ray: join RAY_ADDRESS when set, else always start a new local instance (never a stale head)."""
+
+from __future__ import annotations
+
+import ray
+
+from tasks import ray_runtime
+
+
+def _captured_init(monkeypatch) -> list[dict]:
+    calls: list[dict] = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 1.0})
+    return calls
+
+
+def test_local_start_ignores_a_stale_current_cluster_file(monkeypatch, tmp_path):
+    (tmp_path / "ray_current_cluster").write_text("192.0.2.2:60085\n")  # a head that no longer exists
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("O1EMBED_RAY_TMP", str(tmp_path))
+    calls = _captured_init(monkeypatch)
+    ray_runtime.init_ray(num_cpus=1)
+    assert calls[0]["address"] == "local"
+
+
+def test_ray_address_is_joined(monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    calls = _captured_init(monkeypatch)
+    ray_runtime.init_ray()
+    assert calls[0]["address"] == "10.0.0.5:6379"
