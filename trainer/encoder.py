@@ -59,7 +59,12 @@ class EncoderConfig(BaseModel):
     max_new_tokens: int = Field(
         128, ge=1, description="Thought budget; also capped by the model's max_thought_tokens."
     )
-    query_batch_size: int = Field(8, ge=1, description="Queries generated together.")
+    query_batch_size: int = Field(
+        32,
+        ge=1,
+        description="Queries generated together (n * m rows). Decoding reads every weight once per step, so larger "
+        "batches think faster: SmolLM2-135M on 2 CPU cores, 64 queries, 96 tokens: 46.5 s at 8, 22.5 s at 32.",
+    )
     doc_batch_size: int = Field(16, ge=1, description="Documents per forward pass (sorted by length).")
     max_passage_tokens: int | None = Field(
         None, description="Override the model's passage length (e.g. 256)."
