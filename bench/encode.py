@@ -16,11 +16,11 @@ Printed figures (same run, same thoughts):
 
 Run::
 
-    .venv/bin/python bench/encode.py                       # SmolLM2-135M (prepared), 64 queries, 32 new tokens
-    .venv/bin/python bench/encode.py --model data/runs/o1-scifact-small/model --max-new-tokens 128
+    .venv/bin/python bench/encode.py --model data/runs/o1-scifact-small/model   # a trained model, 64 queries
+    .venv/bin/python bench/encode.py --max-new-tokens 32                        # the prepared SmolLM2-135M backbone
 
-Batches are the encoder's default ``query_batch_size`` unless ``--batch`` is given: the figure is for the
-configuration evaluation runs with.
+Batch size and thought budget are the encoder's defaults (``query_batch_size``, ``max_new_tokens`` capped by the
+model's ``max_thought_tokens``) unless given: the figure is for the configuration evaluation runs with.
 """
 
 from __future__ import annotations
@@ -48,7 +48,12 @@ def main() -> None:
     parser.add_argument(
         "--batch", type=int, default=None, help="Queries generated together (default: EncoderConfig's)."
     )
-    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        help="Thought budget (default: EncoderConfig's, model-capped).",
+    )
     parser.add_argument("--docs", type=int, default=32)
     parser.add_argument("--passage-tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
@@ -65,14 +70,12 @@ def main() -> None:
     corpus = [json.loads(x) for x in (folder / "corpus.jsonl").read_text().splitlines()[: args.docs]]
 
     cfg = EncoderConfig(
-        device=args.device,
-        dtype=args.dtype,
-        use_cache=False,
-        max_new_tokens=args.max_new_tokens,
-        max_passage_tokens=args.passage_tokens,
+        device=args.device, dtype=args.dtype, use_cache=False, max_passage_tokens=args.passage_tokens
     )
     if args.batch:
         cfg = cfg.model_copy(update={"query_batch_size": args.batch})
+    if args.max_new_tokens:
+        cfg = cfg.model_copy(update={"max_new_tokens": args.max_new_tokens})
     args.batch = cfg.query_batch_size
     enc = O1Encoder(model, cfg)
     gen_s = kv_s = re_s = 0.0
