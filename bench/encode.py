@@ -1,8 +1,8 @@
 """Benchmark: query encoding with KV-cache reuse against re-encoding, plus document throughput.
 
 For each batch of queries the thoughts are generated once; then the ``<emb>`` vector is read two ways from the same
-generation: (a) KV reuse, feeding the last tail tokens through the generation's cache (:class:`trainer.encoder.O1Encoder`),
-and (b) re-encoding, a fresh forward pass over ``<query>q</query><thought>t eos<emb>`` (what the reference code did).
+generation: (a) KV reuse, feeding the last tail tokens through the generation's cache
+(:class:`trainer.encoder.O1Encoder`), and (b) re-encoding, a fresh forward pass over ``<query>q</query><thought>t eos<emb>`` (what the reference code did).
 Generation costs the same in both and is reported separately.
 
 Printed figures (same run, same thoughts):

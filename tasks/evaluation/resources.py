@@ -90,8 +90,8 @@ def default_encoder_loader(model_path: str, spec: SystemSpec, config: EvalConfig
 
     ``spec.options`` are ``trainer.encoder.EncoderConfig`` fields (``max_new_tokens``, ``query_batch_size``,
     ``seed``, ...); ``max_passage_tokens`` defaults to ``config.doc_max_tokens``, ``device`` to ``config.device``,
-    ``dtype`` to ``config.dtype`` and ``doc_batch_size`` to ``config.batch_size``. m is set per call (:func:`encode_queries`), so one loaded
-    model serves m = 1 and m = 3.
+    ``dtype`` to ``config.dtype`` and ``doc_batch_size`` to ``config.batch_size``. m is set per call
+    (:func:`encode_queries`), so one loaded model serves m = 1 and m = 3.
 
     Raises:
         ConfigError: the trainer cannot be imported, or the options are not EncoderConfig fields.
