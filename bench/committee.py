@@ -8,7 +8,8 @@ winners. Candidate thoughts are spans of corpus text (one from a positive, the r
 the length of LLM thoughts, so no LLM is needed here; the LLM's own seconds per 1,000 candidates can be passed in
 to print the ratio.
 
-Also printed: rank-bm25 against bm25s seconds per 1,000 searches (why the BM25 member uses bm25s).
+Also printed: rank-bm25 against bm25s seconds per 1,000 searches (why the BM25 member uses bm25s), and for each dense
+member its encoding time alone, one string per call against one batched call (the bound on what batching can buy).
 
 Run::
 
@@ -119,6 +120,26 @@ def per_query_committee(
     return winners, seconds
 
 
+def dense_floor(retrievers: list, strings: list[str]) -> dict[str, tuple[float, float]]:
+    """Per dense member, encoding alone: ms per string one string per call, and ms per string in one batched call.
+
+    The ratio bounds what batching can buy for that member on this machine (no search, no Python around it).
+    """
+    out = {}
+    for r in retrievers:
+        if not hasattr(r, "encode"):
+            continue
+        r.encode(strings[:2])  # warm-up
+        t0 = time.perf_counter()
+        for x in strings:
+            r.encode([x])
+        one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        r.encode(strings)
+        out[r.name] = (1000 * one / len(strings), 1000 * (time.perf_counter() - t0) / len(strings))
+    return out
+
+
 def bm25_engines(corpus: CorpusIndex, strings: list[str]) -> tuple[float, float]:
     """Seconds per 1,000 full-corpus searches: rank-bm25 (per query) and bm25s (batched)."""
     out = []
@@ -182,6 +203,12 @@ def main() -> None:
     print(f"per-query committee: {t_ref:.2f}s  member seconds {ref_member_seconds}")
     for name, secs in ref_member_seconds.items():
         print(f"member {name}: per-query / batched model time = {secs / batched.member_seconds[name]:.1f}x")
+    sample = [cfg.search_query(it.text, t) for it in items for _, t in it.candidates][:100]
+    for name, (one, batched_ms) in dense_floor(members.retrievers, sample).items():
+        print(
+            f"member {name}, encoding alone over {len(sample)} search queries: {one:.1f} ms per string one per call, "
+            f"{batched_ms:.1f} ms per string batched ({one / batched_ms:.2f}x: the most batching can buy here)"
+        )
     per_1000 = 1000 * t_batched / n_cands
     print(
         f"in-process batched seconds per 1,000 candidates: {per_1000:.2f} (per-query: {1000 * t_ref / n_cands:.2f})"

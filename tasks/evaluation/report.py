@@ -173,16 +173,18 @@ def setup_lines(report: EvalReport) -> list[str]:
         else f"the positives of the evaluated queries plus {cfg.corpus_sample} other documents (seed {cfg.seed})"
     )
     ident = [d["dataset"] for d in report.datasets if d["ignore_identical_ids"]]
+    dtype = cfg.dtype or "auto"
+    dtype_note = " (auto: bf16 on GPU, fp32 on CPU)" if dtype == "auto" else ""
+    search = f"exact inner product up to {cfg.faiss_threshold:,} documents, FAISS `{cfg.faiss_index}` above"
     return [
         f"- Split `{cfg.split}`; {queries} of each dataset; search over {corpus}; top {cfg.top_k} per query.",
         f"- {trunc}",
-        f"- Encoder systems run on device `{cfg.device or 'auto'}` with weights in `{cfg.dtype or 'auto'}` "
-        "(auto: bf16 on GPU, fp32 on CPU).",
+        f"- Encoder systems run on device `{cfg.device or 'auto'}` with weights in `{dtype}`{dtype_note}.",
         "- Metrics by pytrec_eval: nDCG@10 (graded), Recall@100, MRR@10 (trec_eval `recip_rank` over the top 10).",
         "- Retrieved documents whose id equals the query id are dropped (BEIR `ignore_identical_ids`) on: "
         + (", ".join(ident) if ident else "none")
         + ".",
-        f"- Dense search: exact inner product up to {cfg.faiss_threshold:,} documents, FAISS `{cfg.faiss_index}` above.",
+        f"- Dense search: {search}.",
     ]
 
 
