@@ -173,9 +173,13 @@ class DenseRetriever:
         """Cosine scores ``(n_queries, n_docs)`` (or over ``doc_index`` columns)."""
         if self.doc_emb is None:
             raise RuntimeError("DenseRetriever.fit() must be called before scoring")
+        import torch
+
         q = self.encode([self.query_prompt + x for x in queries])  # (n_q, dim)
         docs = self.doc_emb if doc_index is None else self.doc_emb[np.asarray(doc_index)]  # (n_cols, dim)
-        return q @ docs.T  # (n_q, n_cols)
+        # The product runs in torch's thread pool: numpy's OpenBLAS threads spin next to torch's OpenMP threads, and
+        # made a one-query product after an encode cost ~40 ms on 2 cores (0.1 ms alone).
+        return (torch.from_numpy(q) @ torch.from_numpy(docs).T).numpy()  # (n_q, n_cols)
 
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         return top_k(self.score(queries), k)
