@@ -21,8 +21,9 @@ threads, so the ratio is batching alone. The committee as the flow runs it (one 
 hence 1 torch thread) is timed too and printed on its own line; ``--no-ray`` skips it.
 
 What to expect: on a GPU a one-string call is launch- and transfer-bound, so batching pays many times over; on a
-2-core CPU all-MiniLM-L6-v2 is compute-bound one string at a time (21.4 ms per string alone, 28.0 ms per string in
-batches of 64, fp32, 2 threads, measured 2026-11-28), so the ratio there is ~2.5x (mostly per-call overhead).
+2-core CPU all-MiniLM-L6-v2 is compute-bound one string at a time (23.7 ms per string alone, 27.3 ms per string in
+batches of 64, fp32, 2 threads, measured 2026-11-28), so the ratio there is ~0.85x
+(``docs/results/bench-2026-11-28/``).
 """
 
 from __future__ import annotations
