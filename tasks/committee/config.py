@@ -97,8 +97,26 @@ class CommitteeConfig(BaseModel):
         return self.template.format(query=query, thought=thought).strip()
 
     def fingerprint(self) -> str:
-        """A short hash of everything that changes the committee's rows."""
-        body = self.model_dump(
-            exclude={"use_ray", "actor_num_cpus", "actor_num_gpus", "max_parallel_shards", "batch_queries"}
-        )
-        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        """A short hash of everything that changes the committee's rows.
+
+        Where and how fast the members run (Ray, CPUs, GPUs, batch sizes, threads, device, the embedding cache) is
+        left out, so a rerun or a refresh may move the committee to other hardware and still extend the version.
+        """
+        body = self.model_dump(exclude=_EXECUTION_FIELDS)
+        body["members"] = [m.model_dump(exclude=_MEMBER_EXECUTION_FIELDS) for m in self.members]
+        return _short_hash(body)
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint written by versions before 2026-11-28, which hashed the member specs whole.
+
+        Accepted by :func:`tasks.committee.stage.check_config_matches`, so versions written then still resume.
+        """
+        return _short_hash(self.model_dump(exclude=_EXECUTION_FIELDS))
+
+
+_EXECUTION_FIELDS = {"use_ray", "actor_num_cpus", "actor_num_gpus", "max_parallel_shards", "batch_queries"}
+_MEMBER_EXECUTION_FIELDS = {"batch_size", "num_threads", "device", "cache"}
+
+
+def _short_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -94,7 +94,8 @@ def check_config_matches(dv: DatasetVersion, config: CommitteeConfig) -> None:
     """
     manifest = dv.manifest() or {}
     previous = (manifest.get("committee") or {}).get("fingerprint")
-    if previous and previous != config.fingerprint() and dv.files("examples"):
+    accepted = {config.fingerprint(), config.legacy_fingerprint()}
+    if previous and previous not in accepted and dv.files("examples"):
         raise ConfigError(
             f"examples of {dv.partition} were judged with committee config {previous}, not {config.fingerprint()}; "
             "write to another output root (or delete the examples/judgements tables) to change the committee"

@@ -88,6 +88,34 @@ def test_another_committee_config_is_refused(toy_dv, bm25_config):
         run_committee(toy_dv, bm25_config.model_copy(update={"negatives_count": 7}))
 
 
+def test_execution_settings_do_not_change_the_committee(toy_dv, bm25_config):
+    run_committee(toy_dv, bm25_config)
+    toy_dv.shard_path("examples", SHARD1).unlink()
+    moved = bm25_config.model_copy(
+        update={
+            "members": [
+                m.model_copy(update={"batch_size": 8, "num_threads": 1, "device": "cpu", "cache": False})
+                for m in bm25_config.members
+            ],
+            "batch_queries": 3,
+            "actor_num_cpus": 2.0,
+        }
+    )
+    assert moved.fingerprint() == bm25_config.fingerprint()
+    out = run_committee(toy_dv, moved)  # resumes the same version on other hardware settings
+    assert [s["shard"] for s in out["shards"]] == [SHARD1]
+
+
+def test_versions_written_with_the_legacy_fingerprint_still_resume(toy_dv, bm25_config):
+    run_committee(toy_dv, bm25_config)
+    manifest = toy_dv.manifest()
+    manifest["committee"]["fingerprint"] = bm25_config.legacy_fingerprint()
+    toy_dv.write_manifest(manifest["revision"], manifest)
+    toy_dv.shard_path("examples", SHARD1).unlink()
+    out = run_committee(toy_dv, bm25_config)
+    assert [s["shard"] for s in out["shards"]] == [SHARD1]
+
+
 def test_missing_corpus_is_a_clear_error(tmp_path, bm25_config):
     from tasks.shards import DatasetVersion
 
