@@ -13,8 +13,9 @@ Printed figures (same run, same thoughts):
 - ``docs_per_s``: ``encode_documents`` throughput at the given passage length;
 - last line ``kv_reuse_speedup``: whole query encoding, (generate + re-encode) / (generate + KV read-out). Decoding
   reads every weight once per step, so on a CPU its cost per query falls as the batch grows while a re-encode's does
-  not: the ratio grows with the batch (trained 135M model, 64 queries, <= 96 tokens, fp32, 2 threads: 1.19 at 8 per
-  batch, 1.42 at 32, 1.59 at 64).
+  not: the ratio grows with the batch (trained 135M model, 64 queries, <= 96 tokens, fp32, 2 threads, re-encoding in
+  batches of the query batch's size: 1.19 at 8 per batch, 1.42 at 32, 1.59 at 64; 1.37 at 32 as this bench now
+  re-encodes, in length-sorted batches of ``doc_batch_size``).
 
 Run::
 
