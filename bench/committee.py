@@ -204,7 +204,8 @@ def main() -> None:
     print(f"per-query committee: {t_ref:.2f}s  member seconds {ref_member_seconds}")
     for name, secs in ref_member_seconds.items():
         print(f"member {name}: per-query / batched model time = {secs / batched.member_seconds[name]:.1f}x")
-    sample = [cfg.search_query(it.text, t) for it in items for _, t in it.candidates][:100]
+    strings = [cfg.search_query(it.text, t) for it in items for _, t in it.candidates]  # query + thought
+    sample = strings[:100]
     for name, (one, batched_ms) in dense_floor(members.retrievers, sample).items():
         print(
             f"member {name}, encoding alone over {len(sample)} search queries: {one:.1f} ms per string one per call, "
@@ -239,8 +240,7 @@ def main() -> None:
             f"{sum(ray_w[q] == w for q, w in ref_winners.items())}/{len(items)}"
         )
         print(f"committee_seconds_per_1000_candidates={1000 * t_ray / n_cands:.2f} (Ray actors)")
-    strings = [cfg.search_query(it.text, t) for it in items for _, t in it.candidates][: args.bm25_searches]
-    rank_bm25_s, bm25s_s = bm25_engines(corpus, strings)
+    rank_bm25_s, bm25s_s = bm25_engines(corpus, strings[: args.bm25_searches])
     print(
         f"bm25 engines, seconds per 1,000 full-corpus searches: rank-bm25 {rank_bm25_s:.1f}, bm25s {bm25s_s:.3f} "
         f"({rank_bm25_s / bm25s_s:.0f}x)"

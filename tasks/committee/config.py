@@ -20,6 +20,10 @@ from tasks.retrievers.spec import RetrieverSpec
 
 NoGainPolicy = Literal["keep", "drop", "query_only"]
 
+# Where and how fast the committee runs: left out of its fingerprint (they do not change its rows).
+_EXECUTION_FIELDS = {"use_ray", "actor_num_cpus", "actor_num_gpus", "max_parallel_shards", "batch_queries"}
+_MEMBER_EXECUTION_FIELDS = {"batch_size", "num_threads", "device", "cache"}
+
 
 def default_members() -> list[RetrieverSpec]:
     """BM25 (bm25s, Lucene variant, English stop words and stemmer) and all-MiniLM-L6-v2."""
@@ -112,10 +116,6 @@ class CommitteeConfig(BaseModel):
         Accepted by :func:`tasks.committee.stage.check_config_matches`, so versions written then still resume.
         """
         return _short_hash(self.model_dump(exclude=_EXECUTION_FIELDS))
-
-
-_EXECUTION_FIELDS = {"use_ray", "actor_num_cpus", "actor_num_gpus", "max_parallel_shards", "batch_queries"}
-_MEMBER_EXECUTION_FIELDS = {"batch_size", "num_threads", "device", "cache"}
 
 
 def _short_hash(body: dict) -> str:
