@@ -36,16 +36,16 @@ import time
 
 import numpy as np
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.examples import judge_items
-from tasks.committee.inputs import CorpusIndex, QueryItem
-from tasks.committee.members import LocalMembers, RayMembers
-from tasks.committee.negatives import hard_negatives
-from tasks.committee.voting import vote
-from tasks.ingest import load_beir
-from tasks.paths import bundled_dataset
-from tasks.retrievers.base import rank_of, top_k
-from tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.examples import judge_items
+from o1embed.tasks.committee.inputs import CorpusIndex, QueryItem
+from o1embed.tasks.committee.members import LocalMembers, RayMembers
+from o1embed.tasks.committee.negatives import hard_negatives
+from o1embed.tasks.committee.voting import vote
+from o1embed.tasks.ingest import load_beir
+from o1embed.tasks.paths import bundled_dataset
+from o1embed.tasks.retrievers.base import rank_of, top_k
+from o1embed.tasks.retrievers.spec import RetrieverSpec
 
 
 def pseudo_thoughts(
@@ -217,7 +217,7 @@ def main() -> None:
     )
     t_ray = None
     if not args.no_ray:
-        from tasks.ray_runtime import init_ray
+        from o1embed.tasks.ray_runtime import init_ray
 
         init_ray()
         t0 = time.perf_counter()

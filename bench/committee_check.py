@@ -18,9 +18,9 @@ import argparse
 import json
 import logging
 
-from tasks.committee.check import OUTSIDE_BM25, outside_check
-from tasks.committee.cli import resolve_version
-from tasks.retrievers.spec import RetrieverSpec
+from o1embed.flows.cli.committee import resolve_version
+from o1embed.tasks.committee.check import OUTSIDE_BM25, outside_check
+from o1embed.tasks.retrievers.spec import RetrieverSpec
 
 
 def main() -> None:

@@ -41,9 +41,9 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     import torch
 
-    from tasks.paths import bundled_dataset
-    from trainer.encoder import EncoderConfig, O1Encoder
-    from trainer.prepare import default_backbone_dir
+    from o1embed.tasks.paths import bundled_dataset
+    from o1embed.trainer.encoder import EncoderConfig, O1Encoder
+    from o1embed.trainer.prepare import default_backbone_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="Model folder (default: prepared SmolLM2-135M).")

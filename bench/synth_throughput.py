@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import openai  # noqa: E402
 
-from tasks.ingest import load_beir  # noqa: E402
-from tasks.synthesis import SynthesisConfig, build_requests  # noqa: E402
-from tests.fakes.beir import make_beir  # noqa: E402
-from tests.fakes.server_process import fake_openai_server  # noqa: E402
+from o1embed.tasks.ingest import load_beir  # noqa: E402
+from o1embed.tasks.synthesis import SynthesisConfig, build_requests  # noqa: E402
+from o1embed.tasks.testing.beir import make_beir  # noqa: E402
+from o1embed.tasks.testing.server_process import fake_openai_server  # noqa: E402
 
 
 async def raw_client(base_url: str, reqs, cfg: SynthesisConfig, concurrency: int) -> int:
@@ -69,8 +69,8 @@ def main() -> None:
     per_shard = max(1, a.concurrency // a.shards_in_flight)
     shard_size = -(-a.queries // (2 * a.shards_in_flight))  # two waves of shards
 
-    from flows.synthesize import synthesize
-    from tasks.ray_runtime import init_ray
+    from o1embed.flows.synthesize import synthesize
+    from o1embed.tasks.ray_runtime import init_ray
 
     init_ray()
     with fake_openai_server(latency=a.latency) as url:

@@ -66,7 +66,7 @@ class PeakRSS:
 
 def texts(n: int) -> tuple[list[str], list[str]]:
     """Queries and long thoughts from the bundled SciFact set (thought = a relevant-looking abstract)."""
-    from tasks.paths import bundled_dataset
+    from o1embed.tasks.paths import bundled_dataset
 
     folder = bundled_dataset("scifact")
     queries = [json.loads(x)["text"] for x in (folder / "queries.jsonl").read_text().splitlines()[:n]]
@@ -81,10 +81,10 @@ def run_variant(args) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from trainer.collator import collate_queries
-    from trainer.config import O1ModelConfig
-    from trainer.losses import info_nce, lm_loss_sum
-    from trainer.model import O1Model, pool_at, resolve_device
+    from o1embed.trainer.collator import collate_queries
+    from o1embed.trainer.config import O1ModelConfig
+    from o1embed.trainer.losses import info_nce, lm_loss_sum
+    from o1embed.trainer.model import O1Model, pool_at, resolve_device
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -168,7 +168,7 @@ def run_variant(args) -> dict:
 
 
 def main() -> None:
-    from trainer.prepare import default_backbone_dir
+    from o1embed.trainer.prepare import default_backbone_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="Causal LM folder (default: prepared SmolLM2-135M).")

@@ -24,11 +24,17 @@ from prefect.artifacts import (
 from prefect.cache_policies import NONE
 from prefect.futures import as_completed
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.members import start_members
-from tasks.committee.report import statistics_rows
-from tasks.committee.stage import check_config_matches, finalize, load_inputs, pending_shards, run_shard
-from tasks.shards import DatasetVersion
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.members import start_members
+from o1embed.tasks.committee.report import statistics_rows
+from o1embed.tasks.committee.stage import (
+    check_config_matches,
+    finalize,
+    load_inputs,
+    pending_shards,
+    run_shard,
+)
+from o1embed.tasks.shards import DatasetVersion
 
 
 @task(name="committee-shard", cache_policy=NONE)

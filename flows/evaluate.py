@@ -4,7 +4,7 @@ One task per dataset (:func:`tasks.evaluation.harness.evaluate_folder`), then on
 markdown page and the summary and delta tables become Prefect artifacts.
 
 Example:
-    >>> from flows.evaluate import evaluate_flow
+    >>> from o1embed.flows.evaluate import evaluate_flow
     >>> evaluate_flow(datasets=["scifact"], model_path="data/runs/models/o1", max_queries=50)   # doctest: +SKIP
 """
 
@@ -15,10 +15,16 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
-from tasks.evaluation.data import resolve_datasets
-from tasks.evaluation.harness import DatasetResult, evaluate_folder
-from tasks.evaluation.report import EvalReport, build_report, default_out_dir, publish_artifacts, write_report
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
+from o1embed.tasks.evaluation.data import resolve_datasets
+from o1embed.tasks.evaluation.harness import DatasetResult, evaluate_folder
+from o1embed.tasks.evaluation.report import (
+    EvalReport,
+    build_report,
+    default_out_dir,
+    publish_artifacts,
+    write_report,
+)
 
 
 # NO_CACHE: a model folder rewritten in place must be evaluated again; results hold whole tables.

@@ -12,10 +12,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.synthesize import synthesize
-from flows.train import overrides_for_version, train
-from tasks.committee.config import CommitteeConfig
-from tasks.synthesis import SynthesisConfig
+from o1embed.flows.synthesize import synthesize
+from o1embed.flows.train import overrides_for_version, train
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.synthesis import SynthesisConfig
 
 
 @flow(name="refresh", log_prints=False)

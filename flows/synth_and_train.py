@@ -12,13 +12,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.evaluate import evaluate_flow
-from flows.synthesize import synthesize
-from flows.train import overrides_for_version, train
-from tasks.committee.config import CommitteeConfig
-from tasks.evaluation.config import EvalConfig
-from tasks.synthesis import SynthesisConfig
-from trainer.prepare import default_backbone_dir
+from o1embed.flows.evaluate import evaluate_flow
+from o1embed.flows.synthesize import synthesize
+from o1embed.flows.train import overrides_for_version, train
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.evaluation.config import EvalConfig
+from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.trainer.prepare import default_backbone_dir
 
 
 @flow(name="synth-and-train", log_prints=False)

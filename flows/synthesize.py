@@ -17,12 +17,12 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NONE
 from prefect.futures import as_completed
 
-from flows.committee import committee as committee_flow
-from tasks.committee.config import CommitteeConfig
-from tasks.llm_client import first_model
-from tasks.llm_server import LlamaServer, LlamaServerConfig
-from tasks.ray_runtime import init_ray, run_remote
-from tasks.synthesis import (
+from o1embed.flows.committee import committee as committee_flow
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.llm_client import first_model
+from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
+from o1embed.tasks.ray_runtime import init_ray, run_remote
+from o1embed.tasks.synthesis import (
     SynthesisConfig,
     finish_revision,
     judged_queries,

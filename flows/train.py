@@ -5,7 +5,7 @@ Thin by design: the flow builds a :class:`trainer.config.TrainConfig` from a pre
 Prefect or Ray task), and turns the step log into a progress artifact, a markdown summary and the loss-curve path.
 
 Example:
-    >>> from flows.train import train                                                    # doctest: +SKIP
+    >>> from o1embed.flows.train import train                                                    # doctest: +SKIP
     >>> train(preset="cpu-small", overrides={"data": {...}, "output_dir": "runs/o1"})   # doctest: +SKIP
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 
-from trainer.config import TrainConfig
-from trainer.launcher import launch_training
-from trainer.prepare import prepare_gguf_model
-from trainer.run_files import RunFiles
+from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.launcher import launch_training
+from o1embed.trainer.prepare import prepare_gguf_model
+from o1embed.trainer.run_files import RunFiles
 
 
 def _summary(cfg: TrainConfig, result: dict, records: list[dict]) -> str:

@@ -12,8 +12,8 @@ unknown query or document, a non-integer score) becomes a row of the ``errors`` 
 reason; the good rows go on.
 
 Example:
-    >>> from tasks.ingest import load_beir
-    >>> from tasks.paths import bundled_dataset
+    >>> from o1embed.tasks.ingest import load_beir
+    >>> from o1embed.tasks.paths import bundled_dataset
     >>> r = load_beir(bundled_dataset("scifact"), "train")      # doctest: +SKIP
     >>> r.corpus.num_rows, r.errors.num_rows                   # doctest: +SKIP
     (5183, 0)
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tasks.atomic import sha256_file
-from tasks.errors import InputError
-from tasks.schemas import CORPUS, ERRORS, PAIRS, QUERIES, error_row
+from o1embed.tasks.atomic import sha256_file
+from o1embed.tasks.errors import InputError
+from o1embed.tasks.schemas import CORPUS, ERRORS, PAIRS, QUERIES, error_row
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
 

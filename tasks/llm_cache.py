@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tasks.atomic import write_json_atomic
+from o1embed.tasks.atomic import write_json_atomic
 
 
 class ResponseCache:

@@ -30,9 +30,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from tasks.errors import ConfigError
-from tasks.llm_cache import ResponseCache
-from tasks.prompts import candidate_seed, clean_thought, thought_problem
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.llm_cache import ResponseCache
+from o1embed.tasks.prompts import candidate_seed, clean_thought, thought_problem
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel, Field
 
-from tasks.errors import ConfigError
-from tasks.models import smollm2_gguf_path
-from tasks.paths import data_root
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.models import smollm2_gguf_path
+from o1embed.tasks.paths import data_root
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 through ``importlib.util.find_spec``. Any other local path a user names works the same way everywhere.
 
 Example:
-    >>> from tasks.models import minilm_path
+    >>> from o1embed.tasks.models import minilm_path
     >>> (minilm_path() / "config.json").exists()          # doctest: +SKIP
     True
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

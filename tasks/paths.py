@@ -4,7 +4,7 @@ Everything a run writes (shards, caches, models, checkpoints, Ray and Prefect sc
 so a checkout stays self-contained and ``git status`` stays clean.
 
 Example:
-    >>> from tasks.paths import data_root, bundled_dataset
+    >>> from o1embed.tasks.paths import data_root, bundled_dataset
     >>> bundled_dataset("scifact").name
     'scifact'
 """

@@ -6,7 +6,7 @@ when that head was killed without ``ray stop`` cleaning up). Ray starts its work
 them next to an LLM server or trainer; we ask for nice 0.
 
 Example:
-    >>> from tasks.ray_runtime import init_ray
+    >>> from o1embed.tasks.ray_runtime import init_ray
     >>> init_ray()          # doctest: +SKIP
 """
 
@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 
-from tasks.paths import data_root
+from o1embed.tasks.paths import data_root
 
 log = logging.getLogger(__name__)
 

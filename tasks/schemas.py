@@ -5,7 +5,7 @@ Every table is stored hive-partitioned by ``dataset``, ``split`` and ``version``
 those three columns come from the folder names, not from the files.
 
 Example:
-    >>> from tasks.schemas import SCHEMAS
+    >>> from o1embed.tasks.schemas import SCHEMAS
     >>> SCHEMAS["candidates"].names[:2]
     ['query_id', 'candidate_idx']
 """

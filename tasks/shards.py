@@ -30,9 +30,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from tasks.atomic import sha256_file, write_json_atomic, write_parquet_atomic
-from tasks.errors import ConcurrentWriterError
-from tasks.schemas import SCHEMAS
+from o1embed.tasks.atomic import sha256_file, write_json_atomic, write_parquet_atomic
+from o1embed.tasks.errors import ConcurrentWriterError
+from o1embed.tasks.schemas import SCHEMAS
 
 SHARD_RE = re.compile(r"^part-r(\d{4})-(\d{5})$")
 

@@ -31,14 +31,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field, SecretStr
 
-from tasks.ingest import IngestResult, load_beir
-from tasks.llm_cache import ResponseCache
-from tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, ThoughtGenerator, ThoughtRequest
-from tasks.paths import REPO_ROOT, cache_root, runs_root
-from tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
-from tasks.ray_runtime import current_node
-from tasks.schemas import CANDIDATES, ERRORS, error_row
-from tasks.shards import DatasetVersion, shard_name
+from o1embed.tasks.ingest import IngestResult, load_beir
+from o1embed.tasks.llm_cache import ResponseCache
+from o1embed.tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, ThoughtGenerator, ThoughtRequest
+from o1embed.tasks.paths import REPO_ROOT, cache_root, runs_root
+from o1embed.tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
+from o1embed.tasks.ray_runtime import current_node
+from o1embed.tasks.schemas import CANDIDATES, ERRORS, error_row
+from o1embed.tasks.shards import DatasetVersion, shard_name
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ def prefect_api():
 @pytest.fixture(scope="session")
 def ray_session():
     """Ray for the whole session: joins ``RAY_ADDRESS`` (CI's head node) or starts a local one."""
-    from tasks.ray_runtime import init_ray
+    from o1embed.tasks.ray_runtime import init_ray
 
     init_ray(num_cpus=2)
     yield
@@ -50,7 +50,7 @@ def llm_endpoint():
     if os.environ.get("O1EMBED_TEST_LLM_URL"):
         yield os.environ["O1EMBED_TEST_LLM_URL"]
         return
-    from tasks.llm_server import LlamaServer
+    from o1embed.tasks.llm_server import LlamaServer
 
     with LlamaServer() as server:
         yield server.base_url

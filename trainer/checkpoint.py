@@ -32,8 +32,8 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
-from tasks.atomic import write_json_atomic
-from trainer.losses import world
+from o1embed.tasks.atomic import write_json_atomic
+from o1embed.trainer.losses import world
 
 log = logging.getLogger(__name__)
 

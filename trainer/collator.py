@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from trainer.sequences import IGNORE, Encoded
+from o1embed.trainer.sequences import IGNORE, Encoded
 
 
 def pad_sequences(sequences: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
 
 O1_CONFIG_FILE = "o1_config.json"
 
@@ -62,7 +62,7 @@ class O1ModelConfig(BaseModel):
 
     def save(self, folder: str | Path) -> Path:
         """Write ``o1_config.json`` into ``folder`` atomically."""
-        from tasks.atomic import write_json_atomic
+        from o1embed.tasks.atomic import write_json_atomic
 
         return write_json_atomic(Path(folder) / O1_CONFIG_FILE, self.model_dump(mode="json"))
 
@@ -222,7 +222,7 @@ class TrainConfig(BaseModel):
 
     def save(self, path: str | Path) -> Path:
         """Write this configuration as JSON (atomic)."""
-        from tasks.atomic import write_json_atomic
+        from o1embed.tasks.atomic import write_json_atomic
 
         return write_json_atomic(path, self.model_dump(mode="json"))
 

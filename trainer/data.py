@@ -26,10 +26,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from tasks.errors import ConfigError, InputError
-from tasks.schemas import error_row
-from tasks.shards import DatasetVersion, latest_per_query, list_versions
-from trainer.config import DataConfig
+from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.schemas import error_row
+from o1embed.tasks.shards import DatasetVersion, latest_per_query, list_versions
+from o1embed.trainer.config import DataConfig
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +245,6 @@ class TrainingSet:
 
     def errors_table(self) -> pa.Table:
         """The refused rows as an ``errors`` table."""
-        from tasks.schemas import ERRORS
+        from o1embed.tasks.schemas import ERRORS
 
         return pa.Table.from_pylist(self.errors, schema=ERRORS)

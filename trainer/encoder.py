@@ -34,10 +34,10 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
-from tasks.paths import cache_root
-from trainer.config import O1ModelConfig
-from trainer.model import O1Model, resolve_device, resolve_dtype
-from trainer.thought_cache import ThoughtCache
+from o1embed.tasks.paths import cache_root
+from o1embed.trainer.config import O1ModelConfig
+from o1embed.trainer.model import O1Model, resolve_device, resolve_dtype
+from o1embed.trainer.thought_cache import ThoughtCache
 
 log = logging.getLogger(__name__)
 

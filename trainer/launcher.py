@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tasks.errors import ConfigError
-from tasks.paths import data_root
-from trainer.config import TrainConfig
-from trainer.run_files import RunFiles
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.paths import data_root
+from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.run_files import RunFiles
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _ray_worker_entry(config: dict) -> None:
     import ray.train
     import torch
 
-    from trainer.loop import train_worker
+    from o1embed.trainer.loop import train_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = TrainConfig.model_validate(config)
@@ -56,7 +56,7 @@ def planned_steps(cfg: TrainConfig) -> int:
     """Optimiser steps the run will take: ``max_steps``, else epochs x full batches of the trainable examples."""
     if cfg.max_steps:
         return cfg.max_steps
-    from trainer.data import TrainingSet, load_tables
+    from o1embed.trainer.data import TrainingSet, load_tables
 
     examples, corpus, _ = load_tables(cfg.data)
     data = TrainingSet(examples, corpus, cfg.negatives_per_query, cfg.seed, cfg.thought_dropout)
@@ -80,14 +80,14 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
         InputError: the examples or corpus table is missing.
         ray.train.TrainingFailedError: the workers failed more than ``max_failures`` times.
     """
-    from trainer.data import check_data
+    from o1embed.trainer.data import check_data
 
     cfg = cfg.with_absolute_paths()  # workers run in another directory
     check_data(cfg.data)  # a missing dataset fails here, once, not in every restarted worker
     files = RunFiles(Path(cfg.output_dir))
     total = planned_steps(cfg)
     if not cfg.use_ray:
-        from trainer.loop import train_worker
+        from o1embed.trainer.loop import train_worker
 
         def on_step(step: int, record: dict) -> None:
             if progress:
@@ -100,7 +100,7 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
-    from tasks.ray_runtime import RAY_ENV, init_ray
+    from o1embed.tasks.ray_runtime import RAY_ENV, init_ray
 
     resources = init_ray()
     use_gpu = cfg.use_gpu if cfg.use_gpu is not None else resources.get("GPU", 0) >= 1

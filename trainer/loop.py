@@ -11,7 +11,7 @@ directly). Each step:
 5. rank 0 appends a line to ``train_log.jsonl``; every ``checkpoint_every`` steps all workers checkpoint.
 
 Example:
-    >>> from trainer.config import TrainConfig
+    >>> from o1embed.trainer.config import TrainConfig
     >>> cfg = TrainConfig.from_preset("cpu-small", output_dir="/tmp/run", data={...}, use_ray=False)  # doctest: +SKIP
     >>> train_worker(cfg)                                                                              # doctest: +SKIP
 """
@@ -30,16 +30,16 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from tasks.atomic import write_json_atomic, write_parquet_atomic
-from trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from trainer.collator import collate_queries, pad_sequences
-from trainer.config import TrainConfig
-from trainer.data import TrainingSet, load_tables
-from trainer.losses import all_reduce_gradients, joint_loss, lm_loss_sum, world
-from trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
-from trainer.plots import plot_losses
-from trainer.prepare import default_backbone_dir
-from trainer.run_files import RunFiles
+from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from o1embed.trainer.collator import collate_queries, pad_sequences
+from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.data import TrainingSet, load_tables
+from o1embed.trainer.losses import all_reduce_gradients, joint_loss, lm_loss_sum, world
+from o1embed.trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
+from o1embed.trainer.plots import plot_losses
+from o1embed.trainer.prepare import default_backbone_dir
+from o1embed.trainer.run_files import RunFiles
 
 log = logging.getLogger(__name__)
 

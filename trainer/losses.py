@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from trainer.sequences import IGNORE
+from o1embed.trainer.sequences import IGNORE
 
 
 def world() -> tuple[int, int]:

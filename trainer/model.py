@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from tasks.errors import ConfigError
-from trainer.config import SPECIAL_TOKENS, O1ModelConfig
-from trainer.sequences import SequenceBuilder, TokenIds
+from o1embed.tasks.errors import ConfigError
+from o1embed.trainer.config import SPECIAL_TOKENS, O1ModelConfig
+from o1embed.trainer.sequences import SequenceBuilder, TokenIds
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class O1Model:
 
         Sequences are sorted by length and batched, so padding stays small; the output keeps the input order.
         """
-        from trainer.collator import pad_sequences
+        from o1embed.trainer.collator import pad_sequences
 
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         out = torch.empty(len(sequences), self.dim)

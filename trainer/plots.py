@@ -21,8 +21,8 @@ def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tasks.atomic import write_bytes_atomic
-    from tasks.figures import png_bytes
+    from o1embed.tasks.atomic import write_bytes_atomic
+    from o1embed.tasks.figures import png_bytes
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     window = max(1, len(records) // 20)  # moving average over ~5% of the run; raw values faint behind it

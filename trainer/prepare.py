@@ -6,7 +6,7 @@ The GGUF quantizer that ``from_pretrained(..., gguf_file=...)`` attaches must be
 or transformers refuses to save (``../shared/ENVIRONMENT.md``).
 
 Example:
-    >>> from trainer.prepare import prepare_gguf_model
+    >>> from o1embed.trainer.prepare import prepare_gguf_model
     >>> folder = prepare_gguf_model()          # doctest: +SKIP
     >>> (folder / "model.safetensors").exists()  # doctest: +SKIP
     True
@@ -19,10 +19,10 @@ import shutil
 import time
 from pathlib import Path
 
-from tasks.atomic import sha256_file, write_json_atomic
-from tasks.errors import ConfigError
-from tasks.models import smollm2_gguf_path
-from tasks.paths import data_root
+from o1embed.tasks.atomic import sha256_file, write_json_atomic
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.models import smollm2_gguf_path
+from o1embed.tasks.paths import data_root
 
 log = logging.getLogger(__name__)
 

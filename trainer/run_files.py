@@ -79,6 +79,6 @@ class RunFiles:
     def truncate_log(self, step: int) -> None:
         """Keep only records up to ``step`` (called on resume, so replayed steps are not logged twice)."""
         kept = [r for r in self.read_log() if r.get("step", 0) <= step]
-        from tasks.atomic import write_bytes_atomic
+        from o1embed.tasks.atomic import write_bytes_atomic
 
         write_bytes_atomic(self.log, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept).encode())

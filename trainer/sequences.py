@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trainer.config import EMB, QUERY_END, QUERY_START, THOUGHT, O1ModelConfig
+from o1embed.trainer.config import EMB, QUERY_END, QUERY_START, THOUGHT, O1ModelConfig
 
 IGNORE = -100  # label of positions that carry no LM loss
 

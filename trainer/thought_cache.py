@@ -24,7 +24,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from tasks.atomic import sha256_file
+from o1embed.tasks.atomic import sha256_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS thoughts (key TEXT PRIMARY KEY, query TEXT, ids TEXT, texts TEXT, created REAL);

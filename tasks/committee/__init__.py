@@ -17,6 +17,6 @@ The Prefect flow is ``flows/committee.py``; the CLI ``o1embed committee run|chec
 
 from __future__ import annotations
 
-from tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.config import CommitteeConfig
 
 __all__ = ["CommitteeConfig"]

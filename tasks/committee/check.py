@@ -19,12 +19,12 @@ import logging
 
 import numpy as np
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.inputs import CorpusIndex, positives_by_query
-from tasks.committee.judging import JudgeRequest, judge_batch
-from tasks.errors import ConfigError, InputError
-from tasks.retrievers.spec import RetrieverSpec
-from tasks.shards import DatasetVersion
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.inputs import CorpusIndex, positives_by_query
+from o1embed.tasks.committee.judging import JudgeRequest, judge_batch
+from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.shards import DatasetVersion
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.retrievers.spec import RetrieverSpec
 
 NoGainPolicy = Literal["keep", "drop", "query_only"]
 

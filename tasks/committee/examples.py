@@ -17,7 +17,7 @@ A query with no candidate at all (every LLM attempt failed) gets a query-only ex
 or an ``errors`` row under ``drop``.
 
 Example:
-    >>> from tasks.committee.config import CommitteeConfig               # doctest: +SKIP
+    >>> from o1embed.tasks.committee.config import CommitteeConfig               # doctest: +SKIP
     >>> result = judge_items(items, members, CommitteeConfig(), corpus, "part-r0001-00000")  # doctest: +SKIP
     >>> result.examples.num_rows                                          # doctest: +SKIP
 """
@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.inputs import STAGE, CorpusIndex, QueryItem
-from tasks.committee.judging import JudgeRequest, MemberJudgement
-from tasks.committee.members import Members
-from tasks.committee.negatives import hard_negatives
-from tasks.committee.voting import vote
-from tasks.schemas import SCHEMAS, error_row
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.inputs import STAGE, CorpusIndex, QueryItem
+from o1embed.tasks.committee.judging import JudgeRequest, MemberJudgement
+from o1embed.tasks.committee.members import Members
+from o1embed.tasks.committee.negatives import hard_negatives
+from o1embed.tasks.committee.voting import vote
+from o1embed.tasks.schemas import SCHEMAS, error_row
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tasks.errors import InputError
-from tasks.retrievers.base import document_text
-from tasks.shards import DatasetVersion, latest_per_query
+from o1embed.tasks.errors import InputError
+from o1embed.tasks.retrievers.base import document_text
+from o1embed.tasks.shards import DatasetVersion, latest_per_query
 
 
 def flagembedding_records(examples: pa.Table, corpus: pa.Table, fold_thought: bool = False) -> Iterator[dict]:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from tasks.retrievers.base import corpus_checksum, document_text
-from tasks.schemas import error_row
+from o1embed.tasks.retrievers.base import corpus_checksum, document_text
+from o1embed.tasks.schemas import error_row
 
 log = logging.getLogger(__name__)
 STAGE = "committee"

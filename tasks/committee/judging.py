@@ -8,7 +8,7 @@ positives. One call scores the whole batch: one encoder pass, one matrix product
 
 Example:
     >>> import numpy as np
-    >>> from tasks.retrievers import BM25sRetriever
+    >>> from o1embed.tasks.retrievers import BM25sRetriever
     >>> r = BM25sRetriever(); r.fit(["a", "b", "c"], ["cats purr", "dogs bark", "stocks fell"])
     >>> req = JudgeRequest(strings=["pets", "pets dogs bark"], string_query=np.array([0, 0]),
     ...                    positives=[np.array([1])], base_rows=np.array([0]))
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tasks.retrievers.base import Retriever, rank_of, top_k
+from o1embed.tasks.retrievers.base import Retriever, rank_of, top_k
 
 
 @dataclass

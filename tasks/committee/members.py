@@ -5,8 +5,8 @@ Either way a member is built and fitted on the whole corpus once, then answers :
 loaded across shards; every Prefect task of a run shares the same actors.
 
 Example:
-    >>> from tasks.committee.config import CommitteeConfig
-    >>> from tasks.retrievers import RetrieverSpec
+    >>> from o1embed.tasks.committee.config import CommitteeConfig
+    >>> from o1embed.tasks.retrievers import RetrieverSpec
     >>> cfg = CommitteeConfig(members=[RetrieverSpec(kind="bm25s")], use_ray=False)
     >>> members = LocalMembers.start(cfg, ["a", "b"], ["cats purr", "dogs bark"])
     >>> members.names
@@ -22,9 +22,9 @@ from typing import Protocol
 
 import numpy as np
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.judging import JudgeRequest, MemberJudgement, judge_batch
-from tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.judging import JudgeRequest, MemberJudgement, judge_batch
+from o1embed.tasks.retrievers.spec import RetrieverSpec
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class MemberActor:
     def __init__(self, spec: dict, doc_ids: list[str], texts: list[str]):
         import os
 
-        from tasks.ray_runtime import RAY_ENV
+        from o1embed.tasks.ray_runtime import RAY_ENV
 
         for k, v in RAY_ENV.items():
             os.environ.setdefault(k, v)
@@ -182,7 +182,7 @@ class RayMembers:
 def start_members(config: CommitteeConfig, doc_ids: list[str], texts: list[str]) -> LocalMembers | RayMembers:
     """Start the members where ``config.use_ray`` says (Ray is initialised when needed)."""
     if config.use_ray:
-        from tasks.ray_runtime import init_ray
+        from o1embed.tasks.ray_runtime import init_ray
 
         init_ray()
         return RayMembers.start(config, doc_ids, texts)

@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from tasks.atomic import write_bytes_atomic
-from tasks.figures import png_bytes
+from o1embed.tasks.atomic import write_bytes_atomic
+from o1embed.tasks.figures import png_bytes
 
 
 def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table | None = None) -> dict:

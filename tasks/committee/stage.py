@@ -21,14 +21,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.examples import judge_items
-from tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
-from tasks.committee.members import Members, start_members
-from tasks.committee.report import gain_histogram_png, vote_statistics
-from tasks.errors import ConfigError, InputError
-from tasks.schemas import SCHEMAS
-from tasks.shards import DatasetVersion
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.examples import judge_items
+from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
+from o1embed.tasks.committee.members import Members, start_members
+from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
+from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.schemas import SCHEMAS
+from o1embed.tasks.shards import DatasetVersion
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def finalize(
     Returns:
         ``{"stats", "stats_path", "histogram_path", "manifest_path", "revision"}``.
     """
-    from tasks.atomic import write_json_atomic
+    from o1embed.tasks.atomic import write_json_atomic
 
     examples, judgements, errors = dv.read("examples"), dv.read("judgements"), dv.read("errors")
     stats = vote_statistics(examples, judgements, errors)

@@ -13,17 +13,17 @@ Modules:
     cli        ``o1embed evaluate``
 
 Example:
-    >>> from tasks.evaluation import EvalConfig, run_evaluation
+    >>> from o1embed.tasks.evaluation import EvalConfig, run_evaluation
     >>> run_evaluation(EvalConfig(datasets=["scifact"], systems=["bm25", "minilm"]))   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from tasks.evaluation.config import EvalConfig, SystemSpec, preset_systems, resolve_systems
-from tasks.evaluation.harness import DatasetResult, evaluate_folder, run_evaluation
-from tasks.evaluation.metrics import METRICS, evaluate_run
-from tasks.evaluation.report import EvalReport, build_report, publish_artifacts, write_report
-from tasks.evaluation.resources import Resources
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, preset_systems, resolve_systems
+from o1embed.tasks.evaluation.harness import DatasetResult, evaluate_folder, run_evaluation
+from o1embed.tasks.evaluation.metrics import METRICS, evaluate_run
+from o1embed.tasks.evaluation.report import EvalReport, build_report, publish_artifacts, write_report
+from o1embed.tasks.evaluation.resources import Resources
 
 __all__ = [
     "METRICS",

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from tasks.evaluation.metrics import METRICS
-from tasks.figures import png_bytes
+from o1embed.tasks.evaluation.metrics import METRICS
+from o1embed.tasks.figures import png_bytes
 
 
 def summary_value(summary: pl.DataFrame, dataset: str, system: str, metric: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
 
 SystemKind = Literal["bm25", "dense", "encoder", "expansion"]
 
@@ -235,7 +235,7 @@ def model_location(spec: SystemSpec, config: EvalConfig) -> str | None:
     if spec.model == "backbone":
         return config.backbone_path
     if spec.model == "minilm":
-        from tasks.models import minilm_path
+        from o1embed.tasks.models import minilm_path
 
         return str(minilm_path())
     return spec.model

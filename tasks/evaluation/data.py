@@ -5,7 +5,7 @@ chooses which queries are evaluated (the judged ones, in file order, the first `
 which documents are searched (the positives of those queries plus a seeded sample of the rest).
 
 Example:
-    >>> from tasks.paths import bundled_dataset
+    >>> from o1embed.tasks.paths import bundled_dataset
     >>> data = load_eval_data(bundled_dataset("scifact"), "test", max_queries=50, corpus_sample=500)  # doctest: +SKIP
     >>> len(data.query_ids), len(data.doc_ids) >= 500                                                 # doctest: +SKIP
     (50, True)
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tasks.errors import ConfigError
-from tasks.ingest import load_beir
-from tasks.paths import beir_root
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.ingest import load_beir
+from o1embed.tasks.paths import beir_root
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 :func:`run_evaluation` does every dataset and writes the report, for the CLI and for use without Prefect.
 
 Example:
-    >>> from tasks.evaluation import EvalConfig, run_evaluation
+    >>> from o1embed.tasks.evaluation import EvalConfig, run_evaluation
     >>> report = run_evaluation(EvalConfig(datasets=["scifact"], systems=["bm25"], max_queries=50))  # doctest: +SKIP
     >>> report.paths["markdown"]                                                                     # doctest: +SKIP
     PosixPath('data/runs/reports/20260101-120000/report.md')
@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from tasks.errors import ConfigError
-from tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
-from tasks.evaluation.data import EvalData, load_eval_data, resolve_datasets
-from tasks.evaluation.metrics import evaluate_run, run_from_topk, trec_order
-from tasks.evaluation.resources import Resources
-from tasks.evaluation.systems import System, build_systems
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
+from o1embed.tasks.evaluation.data import EvalData, load_eval_data, resolve_datasets
+from o1embed.tasks.evaluation.metrics import evaluate_run, run_from_topk, trec_order
+from o1embed.tasks.evaluation.resources import Resources
+from o1embed.tasks.evaluation.systems import System, build_systems
 
 if TYPE_CHECKING:
-    from tasks.evaluation.report import EvalReport
+    from o1embed.tasks.evaluation.report import EvalReport
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def run_evaluation(config: EvalConfig, resources: Resources | None = None) -> Ev
     Returns:
         The :class:`~tasks.evaluation.report.EvalReport`, with ``paths`` of the files written.
     """
-    from tasks.evaluation.report import build_report, default_out_dir, write_report
+    from o1embed.tasks.evaluation.report import build_report, default_out_dir, write_report
 
     specs = resolve_systems(config)
     folders = resolve_datasets(config.datasets, config.split)

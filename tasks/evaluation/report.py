@@ -26,12 +26,12 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from tasks.atomic import write_bytes_atomic, write_json_atomic, write_parquet_atomic
-from tasks.evaluation.chart import render_chart, summary_value
-from tasks.evaluation.config import EvalConfig, SystemSpec
-from tasks.evaluation.harness import PER_QUERY, DatasetResult
-from tasks.evaluation.metrics import METRICS
-from tasks.paths import runs_root
+from o1embed.tasks.atomic import write_bytes_atomic, write_json_atomic, write_parquet_atomic
+from o1embed.tasks.evaluation.chart import render_chart, summary_value
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec
+from o1embed.tasks.evaluation.harness import PER_QUERY, DatasetResult
+from o1embed.tasks.evaluation.metrics import METRICS
+from o1embed.tasks.paths import runs_root
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from tasks.atomic import write_bytes_atomic
-from tasks.errors import ConfigError
-from tasks.evaluation.config import EvalConfig, SystemSpec, model_location
-from tasks.evaluation.data import EvalData
-from tasks.evaluation.systems import QueryDocEncoder, Retriever, encode_queries, encoder_details
-from tasks.paths import cache_root
+from o1embed.tasks.atomic import write_bytes_atomic
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, model_location
+from o1embed.tasks.evaluation.data import EvalData
+from o1embed.tasks.evaluation.systems import QueryDocEncoder, Retriever, encode_queries, encoder_details
+from o1embed.tasks.paths import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def default_retriever_factory(spec: SystemSpec, model_path: str | None, config: 
     """
     from pydantic import ValidationError
 
-    from tasks.retrievers import RetrieverSpec
+    from o1embed.tasks.retrievers import RetrieverSpec
 
     options = retriever_options(spec)
     options.setdefault("name", spec.name)
@@ -70,7 +70,7 @@ def default_retriever_factory(spec: SystemSpec, model_path: str | None, config: 
     except ValidationError as exc:
         raise ConfigError(f"system {spec.name!r}: bad retriever options: {exc}") from exc
     if rspec.kind == "dense" and config.device:
-        from tasks.retrievers.dense import DenseRetriever
+        from o1embed.tasks.retrievers.dense import DenseRetriever
 
         return DenseRetriever(
             rspec.resolved_model_path(),
@@ -99,7 +99,7 @@ def default_encoder_loader(model_path: str, spec: SystemSpec, config: EvalConfig
     from pydantic import ValidationError
 
     try:
-        from trainer.encoder import EncoderConfig, O1Encoder
+        from o1embed.trainer.encoder import EncoderConfig, O1Encoder
     except ImportError as exc:
         raise ConfigError(
             f"system {spec.name!r} needs trainer.encoder.O1Encoder, which cannot be imported: {exc}"
@@ -141,7 +141,7 @@ def model_fingerprint(path: str | Path) -> str:
 
     Only the parts *below* the folder are checked for a leading dot, so a model inside ``.venv`` still counts.
     """
-    from tasks.atomic import sha256_file
+    from o1embed.tasks.atomic import sha256_file
 
     path = Path(path)
     if path.is_file():

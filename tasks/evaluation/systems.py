@@ -13,7 +13,7 @@ Models, fitted retrievers, vectors and thoughts come from :class:`tasks.evaluati
 shares them between systems.
 
 Example:
-    >>> from tasks.evaluation.resources import Resources
+    >>> from o1embed.tasks.evaluation.resources import Resources
     >>> res = Resources(EvalConfig(systems=["bm25"]))                    # doctest: +SKIP
     >>> systems = build_systems(resolve_systems(res.config), res)       # doctest: +SKIP
 """
@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from tasks.errors import ConfigError
-from tasks.evaluation.config import SystemSpec
-from tasks.evaluation.data import EvalData
-from tasks.evaluation.search import dense_search
-from tasks.retrievers.base import Retriever
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.evaluation.config import SystemSpec
+from o1embed.tasks.evaluation.data import EvalData
+from o1embed.tasks.evaluation.search import dense_search
+from o1embed.tasks.retrievers.base import Retriever
 
 if TYPE_CHECKING:
-    from tasks.evaluation.resources import Resources
+    from o1embed.tasks.evaluation.resources import Resources
 
 
 class QueryDocEncoder(Protocol):

@@ -24,7 +24,7 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class BM25sRetriever:
         return out
 
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        from tasks.retrievers.base import top_k
+        from o1embed.tasks.retrievers.base import top_k
 
         return top_k(self.score(queries), k)
 
@@ -195,6 +195,6 @@ class RankBM25Retriever:
         return np.asarray(rows, dtype=np.float32).reshape(len(queries), n)
 
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        from tasks.retrievers.base import top_k
+        from o1embed.tasks.retrievers.base import top_k
 
         return top_k(self.score(queries), k)

@@ -6,7 +6,7 @@ model folder, the corpus checksum covers ids, texts and the truncation length. S
 (embeddings L2-normalised). Only local model folders are accepted: nothing is downloaded at run time.
 
 Example:
-    >>> from tasks.models import minilm_path                       # doctest: +SKIP
+    >>> from o1embed.tasks.models import minilm_path                       # doctest: +SKIP
     >>> r = DenseRetriever(minilm_path(), name="minilm")            # doctest: +SKIP
     >>> r.fit(["d1", "d2"], ["cats purr", "dogs bark"])             # doctest: +SKIP
     >>> r.search(["a barking dog"], k=1)[1].tolist()                # doctest: +SKIP
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.atomic import write_bytes_atomic, write_json_atomic
-from tasks.errors import ConfigError
-from tasks.paths import cache_root
-from tasks.retrievers.base import corpus_checksum, top_k
+from o1embed.tasks.atomic import write_bytes_atomic, write_json_atomic
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.paths import cache_root
+from o1embed.tasks.retrievers.base import corpus_checksum, top_k
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tasks.retrievers.base import Retriever
+from o1embed.tasks.retrievers.base import Retriever
 
 
 class RetrieverSpec(BaseModel):
@@ -78,20 +78,20 @@ class RetrieverSpec(BaseModel):
         """The dense model folder (the bundled MiniLM when unset)."""
         if self.model_path:
             return self.model_path
-        from tasks.models import minilm_path
+        from o1embed.tasks.models import minilm_path
 
         return str(minilm_path())
 
     def build(self) -> Retriever:
         """Return an unfitted retriever."""
         if self.kind == "bm25s":
-            from tasks.retrievers.bm25 import BM25sRetriever
+            from o1embed.tasks.retrievers.bm25 import BM25sRetriever
 
             return BM25sRetriever(
                 self.member_name, self.k1, self.b, self.method, self.lower, self.stopwords, self.stemmer
             )
         if self.kind == "rank_bm25":
-            from tasks.retrievers.bm25 import RankBM25Retriever
+            from o1embed.tasks.retrievers.bm25 import RankBM25Retriever
 
             return RankBM25Retriever(
                 self.member_name,
@@ -101,7 +101,7 @@ class RetrieverSpec(BaseModel):
                 stopwords=self.stopwords,
                 stemmer=self.stemmer,
             )
-        from tasks.retrievers.dense import DenseRetriever
+        from o1embed.tasks.retrievers.dense import DenseRetriever
 
         return DenseRetriever(
             self.resolved_model_path(),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.committee import committee
-from tasks.committee.config import CommitteeConfig
-from tasks.retrievers.spec import RetrieverSpec
+from o1embed.flows.committee import committee
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.retrievers.spec import RetrieverSpec
 from tests.tasks.committee.toy import SHARD0, SHARD1, build_toy_version
 
 

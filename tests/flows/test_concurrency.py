@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from flows.synthesize import synthesize
-from tasks.errors import ConcurrentWriterError
-from tasks.synthesis import SynthesisConfig
-from tests.fakes.beir import make_beir
-from tests.fakes.server_process import fake_openai_server
+from o1embed.flows.synthesize import synthesize
+from o1embed.tasks.errors import ConcurrentWriterError
+from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.testing.beir import make_beir
+from o1embed.tasks.testing.server_process import fake_openai_server
 
 pytestmark = pytest.mark.usefixtures("prefect_api", "ray_session")
 
@@ -34,7 +34,7 @@ def test_second_writer_is_refused_then_waits(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "tasks.cli",
+                "o1embed.flows.cli",
                 "synthesize",
                 "--config",
                 str(tmp_path / "cfg.json"),

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks.paths import REPO_ROOT
+from o1embed.tasks.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.real]
 

@@ -9,7 +9,7 @@ def test_evaluate_flow_writes_the_report_and_artifacts(prefect_api, tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    from flows.evaluate import evaluate_flow
+    from o1embed.flows.evaluate import evaluate_flow
 
     folders = [write_toy_beir(tmp_path, "toy"), write_toy_beir(tmp_path, "toy_arguana", identical=True)]
     state = evaluate_flow(

@@ -7,12 +7,12 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from flows.synthesize import synthesize
-from tasks.committee.config import CommitteeConfig
-from tasks.ray_runtime import init_ray
-from tasks.synthesis import SynthesisConfig
-from tests.fakes.beir import make_beir
-from tests.fakes.server_process import fake_openai_server
+from o1embed.flows.synthesize import synthesize
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.ray_runtime import init_ray
+from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.testing.beir import make_beir
+from o1embed.tasks.testing.server_process import fake_openai_server
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 

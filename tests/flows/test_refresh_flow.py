@@ -7,12 +7,12 @@ import json
 import polars as pl
 import pytest
 
-from flows.refresh import refresh
-from tasks.committee.config import CommitteeConfig
-from tasks.shards import list_versions
-from tasks.synthesis import SynthesisConfig
-from tests.fakes.beir import make_beir
-from tests.fakes.server_process import fake_openai_server, server_stats
+from o1embed.flows.refresh import refresh
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.shards import list_versions
+from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.testing.beir import make_beir
+from o1embed.tasks.testing.server_process import fake_openai_server, server_stats
 
 pytestmark = pytest.mark.usefixtures("prefect_api", "ray_session")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.synthesize import synthesize
-from tasks.synthesis import SynthesisConfig
-from tests.fakes.beir import make_beir
-from tests.fakes.server_process import fake_openai_server, server_stats
+from o1embed.flows.synthesize import synthesize
+from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.testing.beir import make_beir
+from o1embed.tasks.testing.server_process import fake_openai_server, server_stats
 
 pytestmark = pytest.mark.usefixtures("prefect_api", "ray_session")
 

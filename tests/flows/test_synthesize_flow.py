@@ -13,11 +13,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.synthesize import synthesize
-from tasks.llm_client import SamplingConfig
-from tasks.synthesis import SynthesisConfig
-from tests.fakes.beir import make_beir
-from tests.fakes.server_process import fake_openai_server, server_stats
+from o1embed.flows.synthesize import synthesize
+from o1embed.tasks.llm_client import SamplingConfig
+from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.testing.beir import make_beir
+from o1embed.tasks.testing.server_process import fake_openai_server, server_stats
 
 pytestmark = pytest.mark.usefixtures("prefect_api", "ray_session")
 
@@ -96,7 +96,7 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "tasks.cli",
+                "o1embed.flows.cli",
                 "synthesize",
                 "--config",
                 str(tmp_path / "killed.json"),
@@ -130,7 +130,7 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
 @pytest.mark.real
 def test_real_embedded_llm_50_scifact_queries(tmp_path, llm_endpoint):
     """Real end to end: 50 SciFact train queries, K = 3, against the embedded llama.cpp server."""
-    from tasks.paths import bundled_dataset
+    from o1embed.tasks.paths import bundled_dataset
 
     c = SynthesisConfig(
         dataset_dir=str(bundled_dataset("scifact")),
@@ -167,7 +167,7 @@ def _llama_servers() -> set[int]:
 
 @pytest.mark.real
 def test_flow_starts_and_stops_the_embedded_server_when_no_endpoint_is_set(tmp_path, monkeypatch):
-    from tasks.paths import bundled_dataset
+    from o1embed.tasks.paths import bundled_dataset
 
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     before = _llama_servers()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from o1embed.trainer.run_files import RunFiles
 from tests.trainer.tiny import build_tiny_model, write_toy_tables
-from trainer.run_files import RunFiles
 
 
 def test_train_flow_runs_ray_train_and_writes_artifacts(tmp_path, prefect_api, ray_session):
     from prefect.client.orchestration import get_client
 
-    from flows.train import train
+    from o1embed.flows.train import train
 
     model = build_tiny_model(tmp_path / "tiny")
     examples, corpus = write_toy_tables(tmp_path / "data")

@@ -8,10 +8,10 @@ import shutil
 import pyarrow.compute as pc
 import pytest
 
-from tasks.errors import InputError
-from tasks.ingest import load_beir
-from tasks.paths import bundled_dataset
-from tests.fakes.beir import make_beir
+from o1embed.tasks.errors import InputError
+from o1embed.tasks.ingest import load_beir
+from o1embed.tasks.paths import bundled_dataset
+from o1embed.tasks.testing.beir import make_beir
 
 
 @pytest.fixture

@@ -7,11 +7,18 @@ import asyncio
 import pytest
 from pydantic import SecretStr
 
-from tasks.errors import ConfigError
-from tasks.llm_cache import ResponseCache
-from tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, Thought, ThoughtGenerator, ThoughtRequest
-from tasks.prompts import PromptConfig, build_messages
-from tests.fakes.server_process import fake_openai_server, server_stats
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.llm_cache import ResponseCache
+from o1embed.tasks.llm_client import (
+    LLMConfig,
+    LLMFailure,
+    SamplingConfig,
+    Thought,
+    ThoughtGenerator,
+    ThoughtRequest,
+)
+from o1embed.tasks.prompts import PromptConfig, build_messages
+from o1embed.tasks.testing.server_process import fake_openai_server, server_stats
 
 
 def requests(n, k=3):
@@ -80,7 +87,7 @@ def test_wrong_key_stops_the_run():
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from tasks.llm_server import free_port
+    from o1embed.tasks.llm_server import free_port
 
     async def deny(request):
         return JSONResponse({"error": {"message": "bad key"}}, status_code=401)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tasks.errors import ConfigError
-from tasks.llm_server import LlamaServer, LlamaServerConfig
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
 
 
 @pytest.mark.real

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.prompts import (
+from o1embed.tasks.prompts import (
     DemoPool,
     PromptConfig,
     build_messages,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ray
 
-from tasks import ray_runtime
+from o1embed.tasks import ray_runtime
 
 
 def _captured_init(monkeypatch) -> list[dict]:

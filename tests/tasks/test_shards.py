@@ -9,9 +9,9 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from tasks.errors import ConcurrentWriterError
-from tasks.schemas import CORPUS
-from tasks.shards import DatasetVersion, list_versions, shard_name
+from o1embed.tasks.errors import ConcurrentWriterError
+from o1embed.tasks.schemas import CORPUS
+from o1embed.tasks.shards import DatasetVersion, list_versions, shard_name
 
 
 def dv(tmp_path):

@@ -6,8 +6,8 @@ import json
 
 from pydantic import SecretStr
 
-from tasks.llm_client import SamplingConfig
-from tasks.synthesis import (
+from o1embed.tasks.llm_client import SamplingConfig
+from o1embed.tasks.synthesis import (
     SynthesisConfig,
     build_requests,
     judged_queries,
@@ -17,8 +17,8 @@ from tasks.synthesis import (
     version_id,
     write_snapshots,
 )
-from tests.fakes.beir import make_beir
-from tests.fakes.server_process import fake_openai_server
+from o1embed.tasks.testing.beir import make_beir
+from o1embed.tasks.testing.server_process import fake_openai_server
 
 
 def config(tmp_path, src, **kw):

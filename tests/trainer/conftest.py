@@ -30,8 +30,8 @@ def toy_data(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def smollm2_dir() -> Path:
     """The real SmolLM2-135M-Instruct as a Hugging Face folder: the repository's prepared copy, else converted now."""
-    from tasks.paths import REPO_ROOT
-    from trainer.prepare import is_hf_folder, prepare_gguf_model
+    from o1embed.tasks.paths import REPO_ROOT
+    from o1embed.trainer.prepare import is_hf_folder, prepare_gguf_model
 
     repo_copy = REPO_ROOT / "data" / "models" / "SmolLM2-135M-Instruct"
     if is_hf_folder(repo_copy):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trainer.config import TrainConfig
+from o1embed.trainer.config import TrainConfig
 
 
 def tiny_config(model_dir: Path, data: tuple[Path, Path], output: Path, **kw) -> TrainConfig:

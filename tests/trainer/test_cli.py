@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tasks.cli import app
+from o1embed.flows.cli import app
 
 
 def test_train_command_runs_and_resumes(tiny_model_dir, toy_data, tmp_path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
+from o1embed.trainer.config import DataConfig
+from o1embed.trainer.data import TrainingSet, load_tables
 from tests.trainer.tiny import toy_tables
-from trainer.config import DataConfig
-from trainer.data import TrainingSet, load_tables
 
 
 def make(**kw) -> TrainingSet:
@@ -67,11 +67,11 @@ def test_too_few_examples_for_a_batch_is_a_clear_error():
 
 
 def test_load_tables_from_a_dataset_version(tmp_path):
-    from tasks.shards import DatasetVersion
+    from o1embed.tasks.shards import DatasetVersion
 
     examples, corpus = toy_tables()
     dv = DatasetVersion(tmp_path, "toy", "train", "v1")
-    from tasks.schemas import EXAMPLES
+    from o1embed.tasks.schemas import EXAMPLES
 
     rows = [{**dict.fromkeys(EXAMPLES.names), **r, "shard": "part-r0001-00000"} for r in examples.to_pylist()]
     dv.write_shard("examples", "part-r0001-00000", pa.Table.from_pylist(rows, schema=EXAMPLES))
@@ -82,8 +82,8 @@ def test_load_tables_from_a_dataset_version(tmp_path):
 
 
 def test_an_edited_query_keeps_only_its_newest_example(tmp_path):
-    from tasks.schemas import EXAMPLES
-    from tasks.shards import DatasetVersion
+    from o1embed.tasks.schemas import EXAMPLES
+    from o1embed.tasks.shards import DatasetVersion
 
     examples, corpus = toy_tables()
     dv = DatasetVersion(tmp_path, "toy", "train", "v1")

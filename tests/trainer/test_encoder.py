@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer.config import O1ModelConfig
-from trainer.encoder import EncoderConfig, O1Encoder
-from trainer.model import O1Model
+from o1embed.trainer.config import O1ModelConfig
+from o1embed.trainer.encoder import EncoderConfig, O1Encoder
+from o1embed.trainer.model import O1Model
 
 QUERIES = ["what is a cell", "rain water storm", "why stars", "bank money loan", "birds"]
 DOCS = [

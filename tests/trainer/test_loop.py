@@ -11,11 +11,11 @@ import sys
 
 from safetensors.torch import load_file
 
-from tasks.paths import REPO_ROOT
+from o1embed.tasks.paths import REPO_ROOT
+from o1embed.trainer.checkpoint import latest_checkpoint
+from o1embed.trainer.launcher import launch_training
+from o1embed.trainer.run_files import RunFiles
 from tests.trainer.run_config import tiny_config
-from trainer.checkpoint import latest_checkpoint
-from trainer.launcher import launch_training
-from trainer.run_files import RunFiles
 
 
 def max_weight_diff(a, b) -> float:
@@ -64,7 +64,7 @@ def test_resume_in_process_is_exact(tiny_model_dir, toy_data, tmp_path):
     launch_training(tiny_config(tiny_model_dir, toy_data, tmp_path / "ref", max_steps=6))
     # the same run in two calls: stopped after step 4 (checkpoint at 3), then resumed by a new launch
     half = tiny_config(tiny_model_dir, toy_data, tmp_path / "two", max_steps=6, checkpoint_every=3)
-    from trainer.loop import train_worker
+    from o1embed.trainer.loop import train_worker
 
     class Stop(Exception):
         pass
@@ -84,8 +84,8 @@ def test_resume_in_process_is_exact(tiny_model_dir, toy_data, tmp_path):
 KILL_SCRIPT = """
 import os, signal, sys, torch
 torch.set_num_threads(1)
-from trainer.config import TrainConfig
-from trainer.loop import train_worker
+from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.loop import train_worker
 cfg = TrainConfig.model_validate_json(open(sys.argv[1]).read())
 def kill_at_5(step, record):
     if step == 5:

@@ -7,9 +7,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from trainer.collator import collate_queries
-from trainer.losses import all_reduce_gradients, gather_with_grad, info_nce, joint_loss, lm_loss_sum
-from trainer.model import O1Model, pool_at
+from o1embed.trainer.collator import collate_queries
+from o1embed.trainer.losses import all_reduce_gradients, gather_with_grad, info_nce, joint_loss, lm_loss_sum
+from o1embed.trainer.model import O1Model, pool_at
 
 
 def test_info_nce_matches_the_formula():

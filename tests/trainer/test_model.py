@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from trainer.collator import collate_queries
-from trainer.config import SPECIAL_TOKENS, O1ModelConfig
-from trainer.losses import lm_loss_sum
-from trainer.model import O1Model, apply_lora, pool_at
+from o1embed.trainer.collator import collate_queries
+from o1embed.trainer.config import SPECIAL_TOKENS, O1ModelConfig
+from o1embed.trainer.losses import lm_loss_sum
+from o1embed.trainer.model import O1Model, apply_lora, pool_at
 
 
 def test_first_emb_vector_equals_a_separate_bare_query_pass(tiny_model_dir):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import tasks.figures
-from trainer.plots import plot_losses
+import o1embed.tasks.figures
+from o1embed.trainer.plots import plot_losses
 
 
 def test_lm_curve_skips_steps_without_thought_tokens(tmp_path, monkeypatch):
@@ -13,7 +13,7 @@ def test_lm_curve_skips_steps_without_thought_tokens(tmp_path, monkeypatch):
         figures.append(fig)
         return b"\x89PNG"
 
-    monkeypatch.setattr(tasks.figures, "png_bytes", capture)
+    monkeypatch.setattr(o1embed.tasks.figures, "png_bytes", capture)
     records = [
         {
             "step": s,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
+from o1embed.trainer.launcher import launch_training
+from o1embed.trainer.run_files import RunFiles
 from tests.trainer.run_config import tiny_config
-from trainer.launcher import launch_training
-from trainer.run_files import RunFiles
 
 
 def test_two_workers_equal_one_worker(tiny_model_dir, toy_data, tmp_path, ray_session):
@@ -106,8 +106,8 @@ def test_relative_paths_reach_the_workers(tiny_model_dir, toy_data, tmp_path, ra
 
 
 def test_a_missing_dataset_fails_before_any_worker_starts(tmp_path):
-    from tasks.errors import ConfigError
-    from trainer.config import TrainConfig
+    from o1embed.tasks.errors import ConfigError
+    from o1embed.trainer.config import TrainConfig
 
     cfg = TrainConfig(
         output_dir=str(tmp_path / "run"), data={"root": str(tmp_path / "nothing"), "dataset": "scifact"}

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from trainer.config import TrainConfig
-from trainer.encoder import EncoderConfig, O1Encoder
-from trainer.launcher import launch_training
-from trainer.run_files import RunFiles
+from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.encoder import EncoderConfig, O1Encoder
+from o1embed.trainer.launcher import launch_training
+from o1embed.trainer.run_files import RunFiles
 
 
 @pytest.mark.slow

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from trainer.collator import collate_queries, pad_sequences
-from trainer.config import O1ModelConfig
-from trainer.model import O1Model
-from trainer.sequences import IGNORE
+from o1embed.trainer.collator import collate_queries, pad_sequences
+from o1embed.trainer.config import O1ModelConfig
+from o1embed.trainer.model import O1Model
+from o1embed.trainer.sequences import IGNORE
 
 
 @pytest.fixture(scope="module")

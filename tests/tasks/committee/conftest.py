@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.committee.config import CommitteeConfig
-from tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.retrievers.spec import RetrieverSpec
 from tests.tasks.committee.toy import build_toy_version
 
 

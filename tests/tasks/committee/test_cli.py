@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from tasks.cli import app
+from o1embed.flows.cli import app
 
 
 def test_run_check_and_export(toy_dv, bm25_config, tmp_path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.examples import judge_items
-from tasks.committee.inputs import CorpusIndex, QueryItem
-from tasks.committee.members import LocalMembers
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.examples import judge_items
+from o1embed.tasks.committee.inputs import CorpusIndex, QueryItem
+from o1embed.tasks.committee.members import LocalMembers
 from tests.tasks.committee.toy import ScriptedRetriever
 
 N_DOCS = 40

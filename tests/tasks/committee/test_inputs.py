@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
 
 CORPUS = CorpusIndex(["d1", "d2", "d3"], ["a", "b", "c"])
 

@@ -14,12 +14,12 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from tasks.committee.check import outside_check
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.stage import run_committee
-from tasks.ingest import load_beir
-from tasks.paths import bundled_dataset
-from tasks.shards import DatasetVersion
+from o1embed.tasks.committee.check import outside_check
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.stage import run_committee
+from o1embed.tasks.ingest import load_beir
+from o1embed.tasks.paths import bundled_dataset
+from o1embed.tasks.shards import DatasetVersion
 from tests.tasks.committee.toy import candidates_table
 
 SHARD = "part-r0001-00000"

@@ -9,11 +9,11 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from tasks.committee.check import outside_check
-from tasks.committee.config import CommitteeConfig
-from tasks.committee.export import export_flagembedding
-from tasks.committee.stage import pending_shards, run_committee
-from tasks.errors import ConfigError, InputError
+from o1embed.tasks.committee.check import outside_check
+from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.export import export_flagembedding
+from o1embed.tasks.committee.stage import pending_shards, run_committee
+from o1embed.tasks.errors import ConfigError, InputError
 from tests.tasks.committee.toy import SHARD0, SHARD1
 
 
@@ -117,7 +117,7 @@ def test_versions_written_with_the_legacy_fingerprint_still_resume(toy_dv, bm25_
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path, bm25_config):
-    from tasks.shards import DatasetVersion
+    from o1embed.tasks.shards import DatasetVersion
 
     dv = DatasetVersion(tmp_path, "none", "train", "v")
     dv.write_plan(1, {"shards": {}})

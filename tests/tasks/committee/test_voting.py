@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.committee.voting import member_choices, soft_totals, vote
+from o1embed.tasks.committee.voting import member_choices, soft_totals, vote
 
 CANDS = np.array([0, 1, 2])
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from tasks.retrievers.base import top_k
-from tasks.shards import DatasetVersion
+from o1embed.tasks.retrievers.base import top_k
+from o1embed.tasks.shards import DatasetVersion
 
 SHARD0, SHARD1 = "part-r0001-00000", "part-r0001-00001"
 

@@ -4,7 +4,7 @@ import polars as pl
 import typer
 from typer.testing import CliRunner
 
-from tasks.evaluation.cli import register
+from o1embed.flows.cli.evaluate import register
 from tests.tasks.evaluation.toy import write_toy_beir
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.errors import ConfigError, InputError
-from tasks.evaluation.data import list_bundled, load_eval_data, resolve_datasets
+from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.evaluation.data import list_bundled, load_eval_data, resolve_datasets
 from tests.tasks.evaluation.toy import write_toy_beir
 
 

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import pytrec_eval
 
-from tasks.evaluation.metrics import drop_identical_ids, evaluate_run, mean_metrics, run_from_topk, trec_order
+from o1embed.tasks.evaluation.metrics import (
+    drop_identical_ids,
+    evaluate_run,
+    mean_metrics,
+    run_from_topk,
+    trec_order,
+)
 
 
 def test_hand_checkable_toy_case():

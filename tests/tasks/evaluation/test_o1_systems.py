@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.errors import ConfigError
-from tasks.evaluation.config import EvalConfig, SystemSpec, preset_systems
-from tasks.evaluation.harness import evaluate_folder
-from tasks.evaluation.resources import Resources
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, preset_systems
+from o1embed.tasks.evaluation.harness import evaluate_folder
+from o1embed.tasks.evaluation.resources import Resources
 from tests.tasks.evaluation.toy import write_tiny_vocab_beir
 from tests.trainer.tiny import build_tiny_model
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from tasks.evaluation.config import EvalConfig, preset_systems
-from tasks.evaluation.harness import run_evaluation
+from o1embed.tasks.evaluation.config import EvalConfig, preset_systems
+from o1embed.tasks.evaluation.harness import run_evaluation
 
 
 @pytest.mark.slow
@@ -14,8 +14,8 @@ from tasks.evaluation.harness import run_evaluation
 def test_o1_systems_on_smollm2_over_a_scifact_sliver(tmp_path):
     import torch
 
-    from tasks.paths import REPO_ROOT
-    from trainer.prepare import is_hf_folder, prepare_gguf_model
+    from o1embed.tasks.paths import REPO_ROOT
+    from o1embed.trainer.prepare import is_hf_folder, prepare_gguf_model
 
     torch.set_num_threads(2)
     repo_copy = REPO_ROOT / "data" / "models" / "SmolLM2-135M-Instruct"

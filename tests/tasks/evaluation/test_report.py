@@ -5,10 +5,10 @@ import json
 import polars as pl
 import pytest
 
-from tasks.evaluation.config import EvalConfig
-from tasks.evaluation.harness import run_evaluation
-from tasks.evaluation.report import markdown_table, publish_artifacts
-from tasks.evaluation.resources import Resources
+from o1embed.tasks.evaluation.config import EvalConfig
+from o1embed.tasks.evaluation.harness import run_evaluation
+from o1embed.tasks.evaluation.report import markdown_table, publish_artifacts
+from o1embed.tasks.evaluation.resources import Resources
 from tests.tasks.evaluation.test_systems import ALL, Doubles
 from tests.tasks.evaluation.toy import write_toy_beir
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tasks.evaluation import search
-from tasks.evaluation.search import dense_search, exact_search, faiss_search
+from o1embed.tasks.evaluation import search
+from o1embed.tasks.evaluation.search import dense_search, exact_search, faiss_search
 
 
 def _unit(rng, n, dim):

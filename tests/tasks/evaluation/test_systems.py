@@ -5,11 +5,11 @@ import sys
 import numpy as np
 import pytest
 
-from tasks.errors import ConfigError
-from tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
-from tasks.evaluation.harness import evaluate_folder
-from tasks.evaluation.resources import Resources
-from tasks.evaluation.systems import build_systems, encode_queries
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
+from o1embed.tasks.evaluation.harness import evaluate_folder
+from o1embed.tasks.evaluation.resources import Resources
+from o1embed.tasks.evaluation.systems import build_systems, encode_queries
 from tests.tasks.evaluation.toy import FakeEncoder, FakeRetriever, write_toy_beir
 
 ALL = ["bm25", "minilm", "backbone", "trained", "trained-think-m1", "trained-think-m3", "bm25-thought"]
@@ -159,10 +159,10 @@ def test_identical_ids_are_dropped_on_arguana_like_sets(tmp_path):
 
 
 def test_bm25_only_run_does_not_import_the_trainer(tmp_path):
-    sys.modules.pop("trainer.encoder", None)
+    sys.modules.pop("o1embed.trainer.encoder", None)
     config = EvalConfig(systems=["bm25"])
     evaluate_folder(write_toy_beir(tmp_path), config, resources=_resources(config, Doubles()))
-    assert "trainer.encoder" not in sys.modules
+    assert "o1embed.trainer.encoder" not in sys.modules
 
 
 def test_num_thoughts_reaches_encoders_without_the_keyword():
@@ -193,8 +193,8 @@ def test_build_systems_is_lazy():
 
 
 def test_default_retriever_factory_builds_tasks_retrievers():
-    from tasks.evaluation.resources import default_retriever_factory
-    from tasks.retrievers import BM25sRetriever, RankBM25Retriever
+    from o1embed.tasks.evaluation.resources import default_retriever_factory
+    from o1embed.tasks.retrievers import BM25sRetriever, RankBM25Retriever
 
     cfg = EvalConfig()
     r = default_retriever_factory(SystemSpec(name="bm25", kind="bm25"), None, cfg)
@@ -208,7 +208,7 @@ def test_default_retriever_factory_builds_tasks_retrievers():
 
 
 def test_model_fingerprint_sees_files_under_hidden_parents(tmp_path):
-    from tasks.evaluation.resources import model_fingerprint
+    from o1embed.tasks.evaluation.resources import model_fingerprint
 
     a, b = tmp_path / ".venv" / "a", tmp_path / ".venv" / "b"
     for folder, text in ((a, "1"), (b, "2")):

@@ -8,8 +8,15 @@ import pytest
 import Stemmer
 from rank_bm25 import BM25Okapi
 
-from tasks.errors import ConfigError
-from tasks.retrievers import BM25sRetriever, RankBM25Retriever, Retriever, RetrieverSpec, rank_of, top_k
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.retrievers import (
+    BM25sRetriever,
+    RankBM25Retriever,
+    Retriever,
+    RetrieverSpec,
+    rank_of,
+    top_k,
+)
 
 DOCS = [
     "Cats purr softly when they are happy and running",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.errors import ConfigError
-from tasks.retrievers import RetrieverSpec
-from tasks.retrievers.dense import DenseRetriever
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.retrievers import RetrieverSpec
+from o1embed.tasks.retrievers.dense import DenseRetriever
 
 DOCS = ["cats purr softly", "dogs bark loudly", "the stock market fell", "proteins fold"]
 IDS = ["a", "b", "c", "d"]
@@ -45,7 +45,7 @@ def test_cache_is_keyed_by_model_and_corpus(tiny_dense_model, tmp_path):
 def test_model_checksum_covers_the_files_even_under_a_hidden_folder(tiny_dense_model, tmp_path):
     import shutil
 
-    from tasks.retrievers.dense import model_checksum
+    from o1embed.tasks.retrievers.dense import model_checksum
 
     hidden = tmp_path / ".venv" / "model"
     shutil.copytree(tiny_dense_model, hidden)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from tasks.llm_server import free_port
+from o1embed.tasks.llm_server import free_port
 
 
 @contextmanager
@@ -26,7 +26,7 @@ def fake_openai_server(
     cmd = [
         sys.executable,
         "-m",
-        "tests.fakes.openai_server",
+        "o1embed.tasks.testing.openai_server",
         "--port",
         str(port),
         "--fail-rate",

@@ -6,7 +6,7 @@ import time
 
 import typer
 
-from tasks.llm_server import LlamaServer, LlamaServerConfig
+from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
 
 
 def register(app: typer.Typer) -> None:

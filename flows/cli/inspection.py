@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     ) -> None:
         """Tables, rows, versions and revisions, errors by reason, vote statistics."""
-        from tasks.inspect import inspect_output
+        from o1embed.tasks.inspection import inspect_output
 
         report = inspect_output(root)
         if as_json:

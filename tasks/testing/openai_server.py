@@ -6,7 +6,7 @@ HTTP 429, timeouts (sleeps past the client's timeout), empty content, and malfor
 
 With ``FAKE_REQUIRED_KEY`` set in its environment it answers 401 to any other key.
 
-Run: ``python -m tests.fakes.openai_server --port 8123 [--fail-rate 0.3] [--latency 0.05]``.
+Run: ``python -m o1embed.tasks.testing.openai_server --port 8123 [--fail-rate 0.3] [--latency 0.05]``.
 """
 
 from __future__ import annotations

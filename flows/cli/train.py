@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, help="Convert again even if the folder exists."),
     ) -> None:
         """Convert a GGUF causal LM once into a Hugging Face folder (fp32 safetensors + tokenizer)."""
-        from trainer.prepare import prepare_gguf_model
+        from o1embed.trainer.prepare import prepare_gguf_model
 
         typer.echo(prepare_gguf_model(gguf, output, force=force))
 
@@ -82,9 +82,9 @@ def register(app: typer.Typer) -> None:
         sets: list[str] = typer.Option([], "--set", help="Any TrainConfig field: --set learning_rate=1e-4."),
     ) -> None:
         """Train the joint O1 model (behaviour cloning + contrastive) and write a Hugging Face folder."""
-        from tasks.errors import ConfigError
-        from trainer.config import TrainConfig
-        from trainer.launcher import launch_training
+        from o1embed.tasks.errors import ConfigError
+        from o1embed.trainer.config import TrainConfig
+        from o1embed.trainer.launcher import launch_training
 
         body: dict = json.loads(config.read_text()) if config else {}
         if data_root or examples:
@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
         if output:
             body["output_dir"] = str(output)
         if "output_dir" not in body:
-            from tasks.paths import runs_root
+            from o1embed.tasks.paths import runs_root
 
             name = body["data"].get("dataset") or "custom"
             body["output_dir"] = str(runs_root() / "train" / f"{name}-{preset}")

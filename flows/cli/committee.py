@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
 
 
 def resolve_version(output_root: str, dataset: str | None, split: str | None, version: str | None):
@@ -23,7 +23,7 @@ def resolve_version(output_root: str, dataset: str | None, split: str | None, ve
     Raises:
         ConfigError: none or several match.
     """
-    from tasks.shards import list_versions
+    from o1embed.tasks.shards import list_versions
 
     found = [v for v in list_versions(output_root, dataset, split) if version in (None, v.version)]
     if len(found) != 1:
@@ -36,7 +36,7 @@ def resolve_version(output_root: str, dataset: str | None, split: str | None, ve
 
 
 def _config(config_json: str | None, overrides: dict):
-    from tasks.committee.config import CommitteeConfig
+    from o1embed.tasks.committee.config import CommitteeConfig
 
     body = {}
     if config_json:
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
             "use_ray": False if no_ray else None,
         }
         if dense_model:
-            from tasks.retrievers.spec import RetrieverSpec
+            from o1embed.tasks.retrievers.spec import RetrieverSpec
 
             overrides["members"] = [
                 RetrieverSpec(kind="bm25s"),
@@ -92,12 +92,12 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config_json, overrides)
         dv = resolve_version(output_root, dataset, split, version)
         if no_prefect:
-            from tasks.committee.stage import run_committee
+            from o1embed.tasks.committee.stage import run_committee
 
             with dv.writer_lock():
                 out = run_committee(dv, cfg)
         else:
-            from flows.committee import committee
+            from o1embed.flows.committee import committee
 
             out = committee(str(dv.root), dv.dataset, dv.split, dv.version, cfg)
         typer.echo(json.dumps(out, indent=2, default=str))
@@ -117,9 +117,9 @@ def register(app: typer.Typer) -> None:
         out: str = typer.Option(None, help="Also write the report as JSON here."),
     ) -> None:
         """Mean gain of the chosen thoughts vs a random candidate, under a retriever outside the committee."""
-        from tasks.atomic import write_json_atomic
-        from tasks.committee.check import outside_check
-        from tasks.retrievers.spec import RetrieverSpec
+        from o1embed.tasks.atomic import write_json_atomic
+        from o1embed.tasks.committee.check import outside_check
+        from o1embed.tasks.retrievers.spec import RetrieverSpec
 
         spec = RetrieverSpec(
             kind=kind,
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
         fold_thought: bool = typer.Option(False, help="Write 'query thought' as the query."),
     ) -> None:
         """Export the training examples as FlagEmbedding / sentence-transformers JSONL."""
-        from tasks.committee.export import export_flagembedding
+        from o1embed.tasks.committee.export import export_flagembedding
 
         if format != "flagembedding":
             raise typer.BadParameter(

@@ -1,7 +1,7 @@
 """Summaries of an output folder, read with Polars: versions, revisions, rows per table, errors, vote statistics.
 
 Example:
-    >>> from tasks.inspect import inspect_output
+    >>> from o1embed.tasks.inspection import inspect_output
     >>> report = inspect_output("data/runs/scifact")          # doctest: +SKIP
     >>> report[0]["tables"]["candidates"]                     # doctest: +SKIP
     150
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.shards import list_versions
+from o1embed.tasks.shards import list_versions
 
 
 def _scan(dv, table: str) -> pl.LazyFrame | None:

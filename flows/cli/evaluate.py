@@ -13,7 +13,7 @@ import json
 
 import typer
 
-from tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError
 
 
 def _system_items(values: list[str] | None) -> list | None:
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Evaluate retrieval systems on BEIR folders: per-query Parquet, markdown table, bar chart."""
-        from tasks.evaluation.config import EvalConfig
+        from o1embed.tasks.evaluation.config import EvalConfig
 
         try:
             config = EvalConfig(
@@ -103,11 +103,11 @@ def register(app: typer.Typer) -> None:
                 dtype=dtype,
             )
             if flow:
-                from flows.evaluate import evaluate_flow
+                from o1embed.flows.evaluate import evaluate_flow
 
                 report = evaluate_flow(config=config)
             else:
-                from tasks.evaluation.harness import run_evaluation
+                from o1embed.tasks.evaluation.harness import run_evaluation
 
                 report = run_evaluation(config)
         except (ConfigError, ValueError) as exc:

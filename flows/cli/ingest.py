@@ -13,9 +13,9 @@ def register(app: typer.Typer) -> None:
         errors_out: str = typer.Option(None, help="Write the errors table to this Parquet file."),
     ) -> None:
         """Validate a BEIR folder: counts, and every bad row with file, line, field and reason."""
-        from tasks.atomic import write_parquet_atomic
-        from tasks.errors import InputError
-        from tasks.ingest import load_beir
+        from o1embed.tasks.atomic import write_parquet_atomic
+        from o1embed.tasks.errors import InputError
+        from o1embed.tasks.ingest import load_beir
 
         try:
             r = load_beir(folder, split)

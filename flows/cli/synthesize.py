@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write K candidate thoughts per judged query as Parquet shards with a manifest."""
-        from flows.synthesize import synthesize
-        from tasks.synthesis import SynthesisConfig
+        from o1embed.flows.synthesize import synthesize
+        from o1embed.tasks.synthesis import SynthesisConfig
 
         if config_json:
             with open(config_json) as f:
