@@ -32,7 +32,7 @@ from tenacity import (
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.llm_cache import ResponseCache
-from o1embed.tasks.prompts import candidate_seed, clean_thought, thought_problem
+from o1embed.tasks.prompts import TASK_TEXT, candidate_seed, clean_thought, thought_problem
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class ThoughtRequest:
     query: str
     messages: list[dict[str, str]]
     demo_query_ids: tuple[str, ...] = ()
+    style: str = "paper"
+    task: str = TASK_TEXT  # the Task text in ``messages`` (an output that echoes it is refused)
 
 
 @dataclass
@@ -206,7 +208,7 @@ class ThoughtGenerator:
             ntok = resp.usage.completion_tokens if getattr(resp, "usage", None) else None
             cached = False
         thought = clean_thought(text)
-        problem = thought_problem(thought, req.query, req.messages)
+        problem = thought_problem(thought, req.query, req.messages, req.task)
         if problem:
             raise BadOutput(problem)
         if self.cache and not cached:
