@@ -7,9 +7,9 @@ still fails becomes an :class:`LLMFailure` with the reason; it never becomes an 
 permission and unknown-model errors stop the run: retrying cannot fix them.
 
 Example:
-    >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2")
-    >>> cfg.model_dump()["api_key"] is None          # the key is never dumped
-    True
+    >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2", api_key="sk-secret")
+    >>> "api_key" in cfg.model_dump()                # the key is never dumped
+    False
 """
 
 from __future__ import annotations
