@@ -86,7 +86,12 @@ class FakeEncoder:
         self.doc_calls = 0
         self.query_calls: list[tuple[bool, int]] = []
 
-    def encode_queries(self, queries: list[str], think: bool = True, num_thoughts: int = 1) -> np.ndarray:
+    def encode_queries(
+        self, queries: list[str], think: bool | str = True, num_thoughts: int = 1, **options
+    ) -> np.ndarray:
+        think = {"always": True, "never": False}.get(
+            think, think
+        )  # calls are recorded as (True/False/"auto", m)
         self.query_calls.append((think, num_thoughts))
         if not think:
             self.thoughts = None
