@@ -8,17 +8,17 @@ permission and unknown-model errors stop the run: retrying cannot fix them.
 
 Endpoints out of contract are bounded, not trusted:
 
-- *Slow bodies.* ``timeout_s`` is httpx's per-read timeout, so a server that sends a byte a second never trips it.
-  Every attempt therefore also runs under a total deadline, ``request_deadline_s`` (``asyncio.timeout`` around the
-  whole call); an attempt that hits it is a retryable failure, counted in ``stats["deadline_hits"]``. All attempts
-  of one candidate together, backoff waits included, get ``request_budget_s`` (time queued behind other requests
-  for a slot is not counted); a candidate that runs out of it becomes an :class:`LLMFailure`.
+- *Slow bodies.* ``timeout_s`` is httpx's per-read timeout: a server sending a byte a second never trips it.
+  So every attempt also runs under a total deadline, ``request_deadline_s`` (``asyncio.timeout`` around the
+  whole call); an attempt that hits it is a retryable failure, counted in ``stats["deadline_hits"]``. All
+  attempts of one candidate, backoff waits included, share ``request_budget_s`` (time queued behind other
+  requests for a slot is not counted); a candidate that runs out of it becomes an :class:`LLMFailure`.
 - *Output past ``max_tokens``.* A thought far longer than its budget is **cut to the budget and marked**: its
-  ``finish_reason`` becomes ``"length"`` (as if the server had stopped it) and ``stats["truncated"]`` counts it.
-  "Far longer" is measured in the expert's tokens when a ``count_tokens`` function is given, else by
-  ``max_tokens * LLMConfig.chars_per_token`` characters, a generous bound (English runs at about 4 characters per
-  token), so an honest answer is never cut. It is never kept whole.
-- *More choices than asked for.* The first choice is kept; ``stats["extra_choices"]`` counts such responses.
+  ``finish_reason`` becomes ``"length"`` (as if the server had stopped it); ``stats["truncated"]`` counts it.
+  "Far longer" is measured in the expert's tokens when a ``count_tokens`` function is given, else as more
+  than ``max_tokens * LLMConfig.chars_per_token`` characters, a generous bound (English runs at about 4
+  characters per token), so an honest answer is never cut. It is never kept whole.
+- *More choices than asked for.* The first is kept; ``stats["extra_choices"]`` counts such responses.
 
 Example:
     >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2")
