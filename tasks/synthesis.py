@@ -187,7 +187,9 @@ def plan_revision(dv: DatasetVersion, queries: list[tuple[str, str]], shard_size
 
 @dataclass
 class ShardSummary:
-    """What one shard produced."""
+    """What one shard produced. ``deadline_hits``, ``truncated`` and ``extra_choices`` count an endpoint out of
+    contract: attempts cut off by the total deadline, thoughts cut to ``max_tokens``, and responses with more
+    choices than asked for (see :mod:`o1embed.tasks.llm_client`)."""
 
     shard: str
     queries: int
@@ -196,6 +198,9 @@ class ShardSummary:
     requests: int
     cache_hits: int
     retries: int
+    deadline_hits: int = 0
+    truncated: int = 0
+    extra_choices: int = 0
     node: str = "local"
 
 
