@@ -21,9 +21,9 @@ Endpoints out of contract are bounded, not trusted:
 - *More choices than asked for.* The first is kept; ``stats["extra_choices"]`` counts such responses.
 
 Example:
-    >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2")
-    >>> cfg.model_dump()["api_key"] is None          # the key is never dumped
-    True
+    >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2", api_key="sk-secret")
+    >>> "api_key" in cfg.model_dump()                # the key is never dumped
+    False
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from tenacity import (
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.llm_cache import ResponseCache
-from o1embed.tasks.prompts import candidate_seed, clean_thought, thought_problem
+from o1embed.tasks.prompts import TASK_TEXT, candidate_seed, clean_thought, thought_problem
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class ThoughtRequest:
     query: str
     messages: list[dict[str, str]]
     demo_query_ids: tuple[str, ...] = ()
+    style: str = "paper"
+    task: str = TASK_TEXT  # the Task text in ``messages`` (an output that echoes it is refused)
 
 
 @dataclass
@@ -296,7 +298,7 @@ class ThoughtGenerator:
             cached = False
         text, finish = self._within_budget(text, finish)
         thought = clean_thought(text)
-        problem = thought_problem(thought, req.query, req.messages)
+        problem = thought_problem(thought, req.query, req.messages, req.task)
         if problem:
             raise BadOutput(problem)
         if self.cache and not cached:

@@ -115,3 +115,5 @@ def test_synth_and_train_runs_on_the_worker(deployed, tmp_path):
     assert len(models) == 1
     report = list((out / "models").glob("*/report/report.md"))
     assert len(report) == 1 and "trained-think-m1" in Path(report[0]).read_text()
+    card = (models[0].parent / "README.md").read_text()  # the model card gained the evaluation table
+    assert "base_model:" in card and "| scifact | trained-think-m1 |" in card
