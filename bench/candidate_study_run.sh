@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The candidate study of issue 14 (K and prompt styles), on the first N SciFact train queries (default 200).
+# Sampling as in the real run of docs/results/scifact-809 (at most 96 new tokens, shards of 100 queries).
 # Four dataset versions under one data root, so the LLM response cache is shared: K=6 reuses K=3's requests and
 # the multi-style runs reuse the paper-style candidates 0 and 3. Each synthesize run also runs the committee;
 # then the outside check. Rerunning resumes: finished versions are skipped, cached responses reused.
@@ -18,6 +19,7 @@ run() {
     shift 2
     echo "=== $(date -u +%FT%TZ) synthesize $name (K=$k $*)"
     o1embed synthesize --dataset-dir data/beir/scifact --split train --max-queries "$N" --k "$k" \
+        --max-tokens 96 --shard-size 100 \
         --output-dir "$STUDY/$name" "$@" > "$STUDY/$name.synthesize.json"
     echo "=== $(date -u +%FT%TZ) outside check $name"
     o1embed committee check "$STUDY/$name" --out "$STUDY/$name.check.json" > /dev/null
