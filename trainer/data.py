@@ -26,9 +26,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
 from o1embed.tasks.schemas import error_row
-from o1embed.tasks.shards import DatasetVersion, latest_per_query, list_versions
+from o1embed.tasks.shards import DatasetVersion, list_versions
 from o1embed.trainer.config import DataConfig
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,7 @@ def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
         corpus = _read_parquet(data.corpus_path, CORPUS_COLUMNS, "corpus")
         return examples, corpus, {"examples_path": data.examples_path, "corpus_path": data.corpus_path}
     dv = resolve_version(data)
-    examples = latest_per_query(dv.read("examples", columns=[*EXAMPLE_COLUMNS, *DECISION_COLUMNS, "shard"]))
-    examples = examples.select([*EXAMPLE_COLUMNS, *DECISION_COLUMNS])
+    examples = read_current_examples(dv, columns=[*EXAMPLE_COLUMNS, *DECISION_COLUMNS])
     corpus = dv.read("corpus", columns=CORPUS_COLUMNS)
     corpus_from = str(dv.table_dir("corpus"))
     if corpus.num_rows == 0:

@@ -45,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -100,6 +101,9 @@ class QueryRecord:
     thought_tokens: float
     seconds: float
     p_close: float | None = None
+
+
+_DEFAULT = object()  # "think" not given: encode_queries' own default applies
 
 
 class EncoderConfig(BaseModel):
@@ -542,3 +546,103 @@ class O1Encoder:
         positions = torch.stack([emb_pos - 1 - unfinished.long(), emb_pos - 1, emb_pos], dim=1)
         vec, _ = self._feed(cache, past_mask, tail, tail_mask, positions)
         return vec  # (n_rows, dim)
+
+    # ---- sentence-transformers-style calls (thin wrappers over encode_queries / encode_documents) --------------
+    def encode_query(
+        self,
+        texts: str | list[str],
+        think: object = _DEFAULT,
+        batch_size: int | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        normalize_embeddings: bool = True,
+    ) -> np.ndarray | torch.Tensor:
+        """Query vectors as ``SentenceTransformer.encode_query`` returns them (sentence-transformers >= 5).
+
+        Args:
+            texts: one query (a 1-D vector comes back) or a list (``(n, dim)``).
+            think: passed to :meth:`encode_queries` unchanged; left out, its default applies.
+            batch_size: queries generated together (default: ``config.query_batch_size``).
+            convert_to_numpy: return a float32 array (the default).
+            convert_to_tensor: return a torch tensor instead (wins over ``convert_to_numpy``).
+            normalize_embeddings: L2-normalise (the vectors already are; False leaves them as they come).
+
+        Example:
+            >>> q = enc.encode_query(["what causes rain?"], batch_size=8)        # doctest: +SKIP
+        """
+        single = isinstance(texts, str)
+        kwargs = {} if think is _DEFAULT else {"think": think}
+        with self._batch_size("query_batch_size", batch_size):
+            vecs = self.encode_queries([texts] if single else list(texts), **kwargs)
+        return _convert(vecs, single, convert_to_numpy, convert_to_tensor, normalize_embeddings)
+
+    def encode_document(
+        self,
+        texts: str | dict | list[str | dict],
+        batch_size: int | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        normalize_embeddings: bool = True,
+    ) -> np.ndarray | torch.Tensor:
+        """Document vectors, like ``SentenceTransformer.encode_document``; no thinking.
+
+        Args:
+            texts: strings (the text, no title), or dicts with ``text`` and optional ``title``; one item gives
+                a 1-D vector.
+            batch_size: documents per forward pass (default: ``config.doc_batch_size``).
+            convert_to_numpy, convert_to_tensor, normalize_embeddings: as in :meth:`encode_query`.
+
+        Raises:
+            ValueError: an item that is neither a string nor a dict with a string ``text``.
+        """
+        single = isinstance(texts, (str, dict))
+        items = [texts] if single else list(texts)
+        titles, bodies = [], []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                titles.append("")
+                bodies.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("text"), str):
+                titles.append(str(item.get("title") or ""))
+                bodies.append(item["text"])
+            else:
+                raise ValueError(
+                    f"document {i}: expected a string or a dict with a string 'text', got {item!r}"
+                )
+        with self._batch_size("doc_batch_size", batch_size):
+            vecs = self.encode_documents(titles, bodies)
+        return _convert(vecs, single, convert_to_numpy, convert_to_tensor, normalize_embeddings)
+
+    @staticmethod
+    def similarity(a, b) -> torch.Tensor:
+        """Cosine similarity ``(n, m)`` of two sets of vectors (arrays or tensors, 1-D or 2-D), as
+        ``SentenceTransformer.similarity`` with its default ``cos_sim``."""
+        ta = torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a, dtype=torch.float32)
+        tb = torch.as_tensor(np.asarray(b) if not isinstance(b, torch.Tensor) else b, dtype=torch.float32)
+        ta, tb = ta.reshape(1, -1) if ta.dim() == 1 else ta, tb.reshape(1, -1) if tb.dim() == 1 else tb
+        return F.normalize(ta, dim=-1) @ F.normalize(tb, dim=-1).T  # (n, m)
+
+    @contextlib.contextmanager
+    def _batch_size(self, field: str, value: int | None):
+        if value is None:
+            yield
+            return
+        saved = self.config
+        self.config = saved.model_copy(update={field: int(value)})
+        try:
+            yield
+        finally:
+            self.config = saved
+
+
+def _convert(
+    vecs: np.ndarray, single: bool, to_numpy: bool, to_tensor: bool, normalize: bool
+) -> np.ndarray | torch.Tensor:
+    t = torch.from_numpy(vecs)
+    if normalize:
+        t = F.normalize(t, dim=-1)
+    if single:
+        t = t[0]
+    if to_tensor:
+        return t
+    return t.numpy() if to_numpy else list(t)

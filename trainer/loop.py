@@ -38,6 +38,7 @@ from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.data import TrainingSet, load_tables
 from o1embed.trainer.losses import all_reduce_gradients, joint_loss, lm_loss_sum, world
 from o1embed.trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
+from o1embed.trainer.model_card import write_model_card
 from o1embed.trainer.plots import plot_losses
 from o1embed.trainer.prepare import default_backbone_dir
 from o1embed.trainer.run_files import RunFiles
@@ -295,9 +296,9 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
             off()
         model.save(files.model, dtype=dtype_name(compute))
         plot_losses(files.read_log(), files.plot)
-        write_json_atomic(
-            files.result, {**result, "source": source, "total_steps": total, "world_size": size}
-        )
+        final = {**result, "source": source, "total_steps": total, "world_size": size}
+        write_json_atomic(files.result, final)
+        write_model_card(files.model, cfg.model_dump(mode="json"), final)
     if size > 1:
         dist.barrier()
     return result
