@@ -64,7 +64,9 @@ def register(app: typer.Typer) -> None:
     def train(
         output: Path = typer.Option(None, "--output", "-o", help="Run folder (model, checkpoints, logs)."),
         preset: str = typer.Option(
-            "paper", help="paper (GPU defaults) or cpu-small (SmolLM2 on 2 CPU cores)."
+            "paper",
+            help="paper (GPU defaults), cpu-small (SmolLM2 on 2 CPU cores) or cpu-small-long-query (the same, "
+            "queries up to 256 tokens, for long-query sets such as BIRCO).",
         ),
         config: Path = typer.Option(None, help="A TrainConfig JSON file; flags override it."),
         model: Path = typer.Option(None, help="Backbone folder; default: the prepared SmolLM2-135M."),
