@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +162,7 @@ class ThoughtGenerator:
     config: LLMConfig
     cache: ResponseCache | None = None
     stats: dict[str, int] = field(default_factory=lambda: {"requests": 0, "cache_hits": 0, "retries": 0})
+    on_result: Callable[[Thought | LLMFailure], None] | None = None  # called as each request ends (progress)
 
     def _client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -249,8 +251,15 @@ class ThoughtGenerator:
             ConfigError: the endpoint refused the key, the permission or the model.
         """
         sem = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(client, req: ThoughtRequest) -> Thought | LLMFailure:
+            res = await self._one(client, sem, req)
+            if self.on_result is not None:
+                self.on_result(res)
+            return res
+
         async with self._client() as client:
-            return list(await asyncio.gather(*(self._one(client, sem, r) for r in requests)))
+            return list(await asyncio.gather(*(one(client, r) for r in requests)))
 
 
 async def first_model(base_url: str, api_key: SecretStr) -> str:
