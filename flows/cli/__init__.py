@@ -28,10 +28,11 @@ from o1embed.flows.cli import (  # noqa: E402
     ingest,
     inspection,
     llm,
+    runs,
     serve,
     synthesize,
     train,
 )
 
-for _module in (ingest, llm, synthesize, committee, train, evaluate, serve, inspection):
+for _module in (ingest, llm, synthesize, committee, train, evaluate, serve, inspection, runs):
     _module.register(app)
