@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,8 +33,6 @@ from o1embed.tasks.atomic import sha256_file, write_json_atomic, write_parquet_a
 from o1embed.tasks.dataset_card import write_dataset_card
 from o1embed.tasks.errors import ConcurrentWriterError
 from o1embed.tasks.schemas import SCHEMAS
-
-SHARD_RE = re.compile(r"^part-r(\d{4})-(\d{5})$")
 
 
 def shard_name(revision: int, index: int) -> str:
@@ -205,25 +202,3 @@ def list_versions(
         if (dataset is None or parts["dataset"] == dataset) and (split is None or parts["split"] == split):
             out.append(DatasetVersion(Path(root), parts["dataset"], parts["split"], parts["version"]))
     return out
-
-
-def latest_per_query(examples: pa.Table) -> pa.Table:
-    """Keep one row per query id: the one from the newest shard (used for ``examples`` by its readers).
-
-    A refresh re-synthesizes a query whose text changed (same id) in a later revision, whose shard names sort
-    after the earlier ones (``part-r<rev>-<idx>``); the earlier example holds the old text and is dropped here.
-
-    Args:
-        examples: an examples table with ``query_id`` and ``shard`` columns.
-
-    Returns:
-        The table without superseded rows, in its original order.
-    """
-    newest: dict[str, int] = {}
-    shards = examples["shard"].to_pylist()
-    for i, q in enumerate(examples["query_id"].to_pylist()):
-        if q not in newest or shards[i] >= shards[newest[q]]:
-            newest[q] = i
-    if len(newest) == examples.num_rows:
-        return examples
-    return examples.take(sorted(newest.values()))

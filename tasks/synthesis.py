@@ -188,7 +188,9 @@ def plan_revision(dv: DatasetVersion, queries: list[tuple[str, str]], shard_size
 
 @dataclass
 class ShardSummary:
-    """What one shard produced."""
+    """What one shard produced. ``deadline_hits``, ``truncated`` and ``extra_choices`` count an endpoint out of
+    contract: attempts cut off by the total deadline, thoughts cut to ``max_tokens``, and responses with more
+    choices than asked for (see :mod:`o1embed.tasks.llm_client`)."""
 
     shard: str
     queries: int
@@ -197,6 +199,9 @@ class ShardSummary:
     requests: int
     cache_hits: int
     retries: int
+    deadline_hits: int = 0
+    truncated: int = 0
+    extra_choices: int = 0
     node: str = "local"
 
 
@@ -211,7 +216,8 @@ def build_requests(
         cfg: the synthesis config.
 
     Returns:
-        One request per (query_id, candidate_idx), in that order.
+        One request per (query_id, candidate_idx), in that order. The demos, seed and style of a request depend
+        only on its key, never on K, so a run with a larger K reuses the cached responses of a smaller one.
     """
     queries = dict(zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True))
     corpus = ingest_tables["corpus"]
@@ -235,13 +241,16 @@ def build_requests(
                 cfg.prompt.num_demos,
                 candidate_seed(cfg.sampling.seed, qid, k, -1),
             )
+            style = cfg.prompt.style_for(k)
             out.append(
                 ThoughtRequest(
                     qid,
                     k,
                     queries[qid],
-                    build_messages(queries[qid], demos, cfg.prompt),
+                    build_messages(queries[qid], demos, cfg.prompt, style),
                     tuple(d.query_id for d in demos),
+                    style,
+                    cfg.prompt.task_for(style),
                 )
             )
     return out
@@ -304,6 +313,7 @@ def synthesize_shard(
                     "candidate_idx": res.candidate_idx,
                     "thought": res.thought,
                     "demo_query_ids": list(req.demo_query_ids),
+                    "style": req.style,
                     "seed": res.seed,
                     "model": model,
                     "finish_reason": res.finish_reason,
@@ -349,6 +359,7 @@ def finish_revision(
             "sampling": cfg.sampling.model_dump(),
             "candidates_per_query": cfg.candidates_per_query,
             "demo_seed_rule": "sha256(seed:query_id:candidate_idx:-1); request seed: ...:attempt",
+            "style_rule": "styles[candidate_idx % len(styles)]",
         },
         "shard_size": cfg.shard_size,
         "revisions": sorted({*previous.get("revisions", []), plan.revision}),

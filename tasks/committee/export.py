@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.errors import InputError
 from o1embed.tasks.retrievers.base import document_text
-from o1embed.tasks.shards import DatasetVersion, latest_per_query
+from o1embed.tasks.shards import DatasetVersion
 
 
 def flagembedding_records(examples: pa.Table, corpus: pa.Table, fold_thought: bool = False) -> Iterator[dict]:
@@ -63,7 +64,7 @@ def export_flagembedding(dv: DatasetVersion, out_path: str | Path, fold_thought:
     Raises:
         InputError: no examples.
     """
-    examples = latest_per_query(dv.read("examples"))  # an edited query's earlier example is superseded
+    examples = read_current_examples(dv)  # an edited query's earlier example is superseded
     if examples.num_rows == 0:
         raise InputError(
             "no examples to export (run the committee first)", file=str(dv.table_dir("examples"))

@@ -26,6 +26,7 @@ from o1embed.tasks.committee.examples import judge_items
 from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
 from o1embed.tasks.committee.members import Members, start_members
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
+from o1embed.tasks.current_rows import read_current_examples, read_current_judgements
 from o1embed.tasks.errors import ConfigError, InputError
 from o1embed.tasks.schemas import SCHEMAS
 from o1embed.tasks.shards import DatasetVersion
@@ -167,7 +168,7 @@ def finalize(
     """
     from o1embed.tasks.atomic import write_json_atomic
 
-    examples, judgements, errors = dv.read("examples"), dv.read("judgements"), dv.read("errors")
+    examples, judgements, errors = read_current_examples(dv), read_current_judgements(dv), dv.read("errors")
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)
     stats["planned_queries"] = sum(len(v) for v in planned.values())
