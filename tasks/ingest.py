@@ -32,8 +32,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from o1embed.tasks.atomic import sha256_file
 from o1embed.tasks.errors import InputError
+from o1embed.tasks.hashing import sha256_file
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.schemas import CORPUS, ERRORS, PAIRS, QUERIES, error_row
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
@@ -60,13 +61,7 @@ class IngestResult:
 
     def positives(self) -> dict[str, list[str]]:
         """Map each query id to its positive document ids (score > 0), in file order."""
-        out: dict[str, list[str]] = {}
-        for q, d, s in zip(
-            *(self.pairs.column(c).to_pylist() for c in ("query_id", "doc_id", "score")), strict=True
-        ):
-            if s > 0:
-                out.setdefault(q, []).append(d)
-        return out
+        return positives_by_query(self.pairs)
 
 
 def text_sha256(text: str) -> str:

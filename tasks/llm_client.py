@@ -221,6 +221,7 @@ class ThoughtGenerator:
             "extra_choices": 0,  # responses with more choices than asked for (the first was kept)
         }
     )
+    on_result: Callable[[Thought | LLMFailure], None] | None = None  # called as each request ends (progress)
 
     def _client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -355,8 +356,15 @@ class ThoughtGenerator:
             ConfigError: the endpoint refused the key, the permission or the model.
         """
         sem = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(client, req: ThoughtRequest) -> Thought | LLMFailure:
+            res = await self._one(client, sem, req)
+            if self.on_result is not None:
+                self.on_result(res)
+            return res
+
         async with self._client() as client:
-            return list(await asyncio.gather(*(self._one(client, sem, r) for r in requests)))
+            return list(await asyncio.gather(*(one(client, r) for r in requests)))
 
 
 async def first_model(base_url: str, api_key: SecretStr) -> str:

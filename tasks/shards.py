@@ -29,9 +29,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from o1embed.tasks.atomic import sha256_file, write_json_atomic, write_parquet_atomic
+from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
 from o1embed.tasks.dataset_card import write_dataset_card
-from o1embed.tasks.errors import ConcurrentWriterError
+from o1embed.tasks.errors import ConcurrentWriterError, ConfigError
+from o1embed.tasks.hashing import sha256_file
 from o1embed.tasks.schemas import SCHEMAS
 
 
@@ -189,6 +190,24 @@ class DatasetVersion:
             yield
         finally:
             os.close(fd)
+
+
+def only_version(
+    root: str | Path, dataset: str | None, split: str | None, version: str | None
+) -> DatasetVersion:
+    """The one dataset version under ``root`` that matches (any field left None matches anything).
+
+    Raises:
+        ConfigError: none or several match.
+    """
+    found = [v for v in list_versions(root, dataset, split) if version in (None, v.version)]
+    if len(found) != 1:
+        listed = ", ".join(v.partition for v in found) or "none"
+        raise ConfigError(
+            f"{len(found)} dataset versions under {root} match (dataset={dataset}, split={split}, "
+            f"version={version}): {listed}; name --dataset/--split/--version"
+        )
+    return found[0]
 
 
 def list_versions(

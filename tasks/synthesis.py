@@ -38,6 +38,7 @@ from o1embed.tasks.paths import REPO_ROOT, cache_root, runs_root
 from o1embed.tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
 from o1embed.tasks.ray_runtime import current_node
 from o1embed.tasks.schemas import CANDIDATES, ERRORS, error_row
+from o1embed.tasks.shard_progress import ProgressWriter, progress_path
 from o1embed.tasks.shards import DatasetVersion, shard_name
 
 log = logging.getLogger(__name__)
@@ -281,7 +282,17 @@ def synthesize_shard(
         cfg.llm,
         ResponseCache(cfg.cache_dir) if cfg.use_cache else None,
     )
+    progress = ProgressWriter(progress_path(dv, "llm", shard), total=len(requests))
+    tally = {"done": 0, "candidates": 0, "errors": 0}
+
+    def on_result(res) -> None:
+        tally["done"] += 1
+        tally["errors" if isinstance(res, LLMFailure) else "candidates"] += 1
+        progress.update(**tally, **gen.stats)
+
+    gen.on_result = on_result
     results = asyncio.run(gen.generate(requests))
+    progress.update(force=True, **tally, **gen.stats)
     cands, errs = [], []
     for req, res in zip(requests, results, strict=True):
         assert (req.query_id, req.candidate_idx) == (res.query_id, res.candidate_idx)

@@ -70,7 +70,7 @@ def _read_parquet(path: str, columns: list[str], what: str, optional: list[str] 
     return dataset.to_table(columns=[*columns, *(c for c in optional if c in dataset.schema.names)])
 
 
-def resolve_version(data: DataConfig) -> DatasetVersion:
+def named_or_newest_version(data: DataConfig) -> DatasetVersion:
     """The :class:`DatasetVersion` named by ``data``; ``latest`` = the one with the newest manifest or plan.
 
     Raises:
@@ -101,7 +101,7 @@ def check_data(data: DataConfig) -> None:
             if path and "://" not in path and not Path(path).exists():
                 raise InputError(f"{what} table not found", file=path)
     else:
-        resolve_version(data)
+        named_or_newest_version(data)
 
 
 def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
@@ -121,7 +121,7 @@ def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
         examples = _read_parquet(data.examples_path, EXAMPLE_COLUMNS, "examples", optional=DECISION_COLUMNS)
         corpus = _read_parquet(data.corpus_path, CORPUS_COLUMNS, "corpus")
         return examples, corpus, {"examples_path": data.examples_path, "corpus_path": data.corpus_path}
-    dv = resolve_version(data)
+    dv = named_or_newest_version(data)
     examples = read_current_examples(dv, columns=[*EXAMPLE_COLUMNS, *DECISION_COLUMNS])
     corpus = dv.read("corpus", columns=CORPUS_COLUMNS)
     corpus_from = str(dv.table_dir("corpus"))

@@ -67,6 +67,8 @@ from o1embed.trainer.thought_cache import ThoughtCache
 
 log = logging.getLogger(__name__)
 
+_DEFAULT = object()  # "think" not given: encode_queries' own default applies
+
 ThinkMode = Literal["auto", "always", "never"]
 THINK_MODES: tuple[str, ...] = ("auto", "always", "never")
 
@@ -101,9 +103,6 @@ class QueryRecord:
     thought_tokens: float
     seconds: float
     p_close: float | None = None
-
-
-_DEFAULT = object()  # "think" not given: encode_queries' own default applies
 
 
 class EncoderConfig(BaseModel):

@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ import torch
 import torch.distributed as dist
 
 from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.tasks.hashing import stable_hash
 from o1embed.trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from o1embed.trainer.collator import collate_queries, pad_sequences
 from o1embed.trainer.config import TrainConfig
@@ -111,7 +111,7 @@ def config_hash(cfg: TrainConfig) -> str:
             "checkpoint_every",
         },
     )
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return stable_hash(body, 16)
 
 
 def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) -> dict:

@@ -19,8 +19,9 @@ import shutil
 import time
 from pathlib import Path
 
-from o1embed.tasks.atomic import sha256_file, write_json_atomic
+from o1embed.tasks.atomic import write_json_atomic
 from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.hashing import sha256_file
 from o1embed.tasks.models import smollm2_gguf_path
 from o1embed.tasks.paths import data_root
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from o1embed.tasks.documents import document_text
 from o1embed.trainer.config import EMB, QUERY_END, QUERY_START, THOUGHT, O1ModelConfig
 
 IGNORE = -100  # label of positions that carry no LM loss
@@ -138,6 +139,6 @@ class SequenceBuilder:
 
     def document(self, title: str | None, text: str | None) -> list[int]:
         """``title text<emb>`` with ``title text`` cut to ``max_passage_tokens``."""
-        body = " ".join(s for s in ((title or "").strip(), (text or "").strip()) if s)
+        body = document_text(title, text)
         bos = [self.ids.bos] if self.ids.bos is not None else []
         return [*bos, *self.text_ids(body, self.config.max_passage_tokens), self.ids.emb]

@@ -37,7 +37,17 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DE
 
 
 # Each capability registers its own commands; imported here, after `app` exists, in --help order.
-from o1embed.flows.cli import committee, evaluate, ingest, inspection, llm, synthesize, train  # noqa: E402
+from o1embed.flows.cli import (  # noqa: E402
+    committee,
+    evaluate,
+    ingest,
+    inspection,
+    llm,
+    runs,
+    serve,
+    synthesize,
+    train,
+)
 
-for _module in (ingest, llm, synthesize, committee, train, evaluate, inspection):
+for _module in (ingest, llm, synthesize, committee, train, evaluate, serve, inspection, runs):
     _module.register(app)

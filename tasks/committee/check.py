@@ -22,10 +22,11 @@ import logging
 import numpy as np
 
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.committee.inputs import CorpusIndex, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex
 from o1embed.tasks.committee.judging import JudgeRequest, judge_batch
 from o1embed.tasks.current_rows import candidate_thoughts, read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 from o1embed.tasks.shards import DatasetVersion
 

@@ -23,11 +23,12 @@ import pyarrow.parquet as pq
 
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.examples import judge_items
-from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex, build_items
 from o1embed.tasks.committee.members import Members, start_members
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
 from o1embed.tasks.current_rows import read_current_examples, read_current_judgements
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.schemas import SCHEMAS
 from o1embed.tasks.shards import DatasetVersion
 
