@@ -6,9 +6,7 @@ One Prefect task per shard; each runs its shard as a Ray task, so shards spread 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 from dataclasses import asdict
 from itertools import islice
 
@@ -19,7 +17,7 @@ from prefect.futures import as_completed
 
 from o1embed.flows.committee import committee as committee_flow
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.llm_client import first_model
+from o1embed.tasks.endpoint import Endpoint, resolve_endpoint
 from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
 from o1embed.tasks.ray_runtime import init_ray, run_remote
 from o1embed.tasks.synthesis import (
@@ -34,11 +32,18 @@ from o1embed.tasks.synthesis import (
 
 
 @task(name="synthesize-shard", cache_policy=NONE)
-def synthesize_shard_task(
-    dv, shard: str, query_ids: list[str], cfg: SynthesisConfig, base_url: str, model: str
-):
+def synthesize_shard_task(dv, shard: str, query_ids: list[str], cfg: SynthesisConfig, endpoint: Endpoint):
     """One shard, run on Ray. The key is resolved here, never passed as a Prefect parameter."""
-    return run_remote(synthesize_shard, dv, shard, query_ids, cfg, base_url, model, cfg.llm.resolve_api_key())
+    return run_remote(
+        synthesize_shard,
+        dv,
+        shard,
+        query_ids,
+        cfg,
+        endpoint.base_url,
+        endpoint.model,
+        cfg.llm.resolve_api_key(),
+    )
 
 
 @flow(name="synthesize", log_prints=False)
@@ -61,13 +66,8 @@ def synthesize(
     """
     logger = get_run_logger()
     cfg = config
-    base_url = cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL")
-    embedded = LlamaServerConfig() if not base_url else None
-    if embedded:
-        model = cfg.llm.model or embedded.model_alias
-    else:
-        model = cfg.llm.model or asyncio.run(first_model(base_url, cfg.llm.resolve_api_key()))
-    dv, ingest = prepare_version(cfg, model)
+    endpoint = resolve_endpoint(cfg.llm)
+    dv, ingest = prepare_version(cfg, endpoint.model)
     logger.info("dataset version %s (%d ingest errors)", dv.partition, ingest.errors.num_rows)
     with dv.writer_lock(wait=wait_for_lock):
         plan = plan_revision(dv, judged_queries(ingest, cfg.max_queries), cfg.shard_size)
@@ -85,11 +85,13 @@ def synthesize(
                 " (resumed)" if plan.resumed else "",
             )
             with contextlib.ExitStack() as stack:
-                if embedded and plan.pending:  # started only when there is work; stopped before the committee
-                    server = stack.enter_context(LlamaServer(embedded))
-                    base_url = server.base_url
-                shard_summaries = _run_shards(dv, plan, cfg, base_url, model)
-            finish_revision(dv, plan, cfg, ingest, model, "embedded" if embedded else base_url)
+                if (
+                    endpoint.embedded and plan.pending
+                ):  # started only when there is work; stopped before the committee
+                    server = stack.enter_context(LlamaServer(LlamaServerConfig()))
+                    endpoint = endpoint.started(server.base_url)
+                shard_summaries = _run_shards(dv, plan, cfg, endpoint)
+            finish_revision(dv, plan, cfg, ingest, endpoint.model, endpoint.public)
         if judge:
             committee_flow(
                 str(dv.root),
@@ -113,7 +115,7 @@ def synthesize(
     }
 
 
-def _run_shards(dv, plan, cfg: SynthesisConfig, base_url: str, model: str) -> list[dict]:
+def _run_shards(dv, plan, cfg: SynthesisConfig, endpoint: Endpoint) -> list[dict]:
     """Run the pending shards, at most ``cfg.parallel_shards`` at once, with a progress artifact."""
     logger = get_run_logger()
     init_ray()
@@ -125,7 +127,7 @@ def _run_shards(dv, plan, cfg: SynthesisConfig, base_url: str, model: str) -> li
 
     def submit_next() -> None:
         for s in islice(todo, 1):
-            inflight.add(synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, base_url, model))
+            inflight.add(synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, endpoint))
 
     for _ in range(cfg.parallel_shards):
         submit_next()

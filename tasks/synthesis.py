@@ -25,7 +25,6 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -308,23 +307,18 @@ def synthesize_shard(
     return ShardSummary(shard, len(query_ids), len(cands), len(errs), **gen.stats, node=current_node())
 
 
-def public_endpoint(base_url: str | None) -> str:
-    """The endpoint as it may be recorded: no user info, query or fragment (they can carry secrets)."""
-    if not base_url or base_url == "embedded":
-        return "embedded llama.cpp server"
-    u = urlsplit(base_url)
-    return urlunsplit((u.scheme, u.hostname + (f":{u.port}" if u.port else ""), u.path, "", ""))
-
-
 def finish_revision(
     dv: DatasetVersion,
     plan: RevisionPlan,
     cfg: SynthesisConfig,
     ingest: IngestResult,
     model: str,
-    base_url: str,
+    public_endpoint: str,
 ) -> dict:
-    """Write the manifest of ``plan.revision`` (lineage + counts read from disk); call it last."""
+    """Write the manifest of ``plan.revision`` (lineage + counts read from disk); call it last.
+
+    ``public_endpoint`` is :attr:`tasks.endpoint.Endpoint.public` (no secrets).
+    """
     previous = dv.manifest() or {}
     body = {
         "created_at": datetime.now(UTC).isoformat(),
@@ -332,7 +326,7 @@ def finish_revision(
         "source": {"dir": str(Path(cfg.dataset_dir).resolve()), "checksums": ingest.checksums},
         "llm": {
             "model": model,
-            "endpoint": public_endpoint(base_url),
+            "endpoint": public_endpoint,
             "prompt_template_hash": cfg.prompt.template_hash(),
             "prompt": cfg.prompt.model_dump(),
             "sampling": cfg.sampling.model_dump(),
