@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 
 from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
-from o1embed.tasks.hashing import stable_hash
+from o1embed.tasks.versioning import rows_hash
 from o1embed.trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from o1embed.trainer.collator import collate_queries, pad_sequences
 from o1embed.trainer.config import TrainConfig
@@ -94,22 +94,7 @@ def build_optimizer(model: O1Model, cfg: TrainConfig, total_steps: int):
 
 def config_hash(cfg: TrainConfig) -> str:
     """Hash of what changes the trajectory (not where it runs), to refuse resuming a different run."""
-    body = cfg.model_dump(
-        mode="json",
-        exclude={
-            "output_dir",
-            "use_ray",
-            "num_workers",
-            "use_gpu",
-            "cpus_per_worker",
-            "max_failures",
-            "resume",
-            "log_every",
-            "keep_checkpoints",
-            "checkpoint_every",
-        },
-    )
-    return stable_hash(body, 16)
+    return rows_hash(cfg, 16)  # run-only fields (tasks.versioning) are left out
 
 
 def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) -> dict:
