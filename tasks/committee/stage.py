@@ -6,21 +6,27 @@ and writes, per shard and under the same shard name, ``errors`` (``committee-<sh
 is skipped on a rerun. After all shards: vote statistics (JSON), the thought-gain histogram (PNG) and a
 ``committee`` section in the latest manifest.
 
+:func:`run_committee` is the stage's one driver: the plain loop (``run_shards=run_in_order``) and the Prefect flow
+``committee`` (``flows/committee.py``, one Prefect task per shard) differ only in the ``run_shards`` they pass.
+
 Example:
     >>> dv = DatasetVersion(Path("data/runs/scifact"), "scifact", "train", "abc123")  # doctest: +SKIP
-    >>> summary = run_committee(dv, CommitteeConfig(use_ray=False))                      # doctest: +SKIP
+    >>> result = run_committee(dv, CommitteeConfig(use_ray=False))                       # doctest: +SKIP
+    >>> result.shards_judged                                                             # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from o1embed.tasks.atomic import write_json_atomic
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.examples import judge_items
 from o1embed.tasks.committee.inputs import CorpusIndex, build_items
@@ -104,6 +110,39 @@ def check_config_matches(dv: DatasetVersion, config: CommitteeConfig) -> None:
         )
 
 
+@dataclass
+class JudgedShard:
+    """What judging one shard wrote."""
+
+    shard: str
+    queries: int
+    examples: int
+    errors: int
+    candidates: int
+    seconds: float
+    member_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class CommitteeResult:
+    """What one committee run did and where its report went."""
+
+    stats: dict
+    stats_path: str
+    histogram_path: str
+    manifest_path: str
+    revision: int
+    shards: list[JudgedShard] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def shards_judged(self) -> list[str]:
+        """The shards judged by this run."""
+        return [s.shard for s in self.shards]
+
+
 def run_shard(
     dv: DatasetVersion,
     shard: str,
@@ -111,12 +150,8 @@ def run_shard(
     inputs: StageInputs,
     members: Members,
     config: CommitteeConfig,
-) -> dict:
-    """Judge one shard and write its errors, judgements and examples (in that order).
-
-    Returns:
-        ``{"shard", "queries", "examples", "errors", "candidates", "seconds", "member_seconds"}``.
-    """
+) -> JudgedShard:
+    """Judge one shard and write its errors, judgements and examples (in that order)."""
     path = dv.shard_path("candidates", shard)
     try:
         candidates = pq.read_table(path, columns=["query_id", "candidate_idx", "thought"])
@@ -140,15 +175,15 @@ def run_shard(
         len(errors),
         result.seconds,
     )
-    return {
-        "shard": shard,
-        "queries": len(query_ids),
-        "examples": result.examples.num_rows,
-        "errors": len(errors),
-        "candidates": result.n_candidates,
-        "seconds": result.seconds,
-        "member_seconds": result.member_seconds,
-    }
+    return JudgedShard(
+        shard,
+        len(query_ids),
+        result.examples.num_rows,
+        len(errors),
+        result.n_candidates,
+        result.seconds,
+        result.member_seconds,
+    )
 
 
 def report_paths(dv: DatasetVersion, revision: int) -> tuple[Path, Path]:
@@ -160,15 +195,9 @@ def report_paths(dv: DatasetVersion, revision: int) -> tuple[Path, Path]:
 
 
 def finalize(
-    dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[dict]
-) -> dict:
-    """Write the statistics, the histogram and the manifest's ``committee`` section.
-
-    Returns:
-        ``{"stats", "stats_path", "histogram_path", "manifest_path", "revision"}``.
-    """
-    from o1embed.tasks.atomic import write_json_atomic
-
+    dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[JudgedShard]
+) -> CommitteeResult:
+    """Write the statistics, the histogram and the manifest's ``committee`` section (over the current examples)."""
     examples, judgements, errors = read_current_examples(dv), read_current_judgements(dv), dv.read("errors")
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)
@@ -179,13 +208,13 @@ def finalize(
     stats_path, png_path = report_paths(dv, revision)
     write_json_atomic(stats_path, stats)
     gain_histogram_png(examples, png_path)
-    secs = sum(s["seconds"] for s in shard_summaries)
-    cands = sum(s["candidates"] for s in shard_summaries)
+    secs = sum(s.seconds for s in shard_summaries)
+    cands = sum(s.candidates for s in shard_summaries)
     section = {
         "config": config.model_dump(mode="json"),
         "fingerprint": config.fingerprint(),
         "members": [{k: v for k, v in i.items() if k != "spec"} for i in member_info],
-        "shards_judged_now": [s["shard"] for s in shard_summaries],
+        "shards_judged_now": [s.shard for s in shard_summaries],
         "seconds_per_1000_candidates": (1000 * secs / cands) if cands else None,
         "stats": {
             k: stats[k]
@@ -208,44 +237,63 @@ def finalize(
     }
     body["committee"] = section
     manifest_path = dv.write_manifest(revision, body)
-    return {
-        "stats": stats,
-        "stats_path": str(stats_path),
-        "histogram_path": str(png_path),
-        "manifest_path": str(manifest_path),
-        "revision": revision,
-    }
+    return CommitteeResult(
+        stats, str(stats_path), str(png_path), str(manifest_path), revision, shard_summaries
+    )
+
+
+JudgeShard = Callable[[str, list[str]], JudgedShard]
+"""Judges one shard (name, query ids) with the run's inputs and members."""
+
+ShardRunner = Callable[[dict[str, list[str]], JudgeShard], list[JudgedShard]]
+"""Runs ``judge`` over every pending shard (name -> query ids) and returns what each wrote."""
+
+
+def run_in_order(todo: dict[str, list[str]], judge: JudgeShard) -> list[JudgedShard]:
+    """The plain :data:`ShardRunner`: one shard after another, in this process."""
+    return [judge(shard, qids) for shard, qids in todo.items()]
 
 
 def run_committee(
-    dv: DatasetVersion, config: CommitteeConfig | None = None, members: Members | None = None
-) -> dict:
-    """Judge every pending shard of ``dv`` in this process, one after another (no Prefect), then finalize.
-
-    The Prefect flow ``committee`` (``flows/committee.py``) does the same with one Prefect task per shard.
+    dv: DatasetVersion,
+    config: CommitteeConfig | None = None,
+    members: Members | None = None,
+    run_shards: ShardRunner = run_in_order,
+) -> CommitteeResult:
+    """Judge every pending shard of ``dv``, then finalize: the stage's one driver (the caller holds the lock).
 
     Args:
         dv: the dataset version.
         config: committee configuration (defaults: BM25 + MiniLM, Ray actors).
-        members: already started members (else started here and stopped at the end).
+        members: already started members (else started here, only when there is work, and stopped at the end).
+        run_shards: how the shards are run: :func:`run_in_order`, or the flow's one Prefect task per shard.
 
-    Returns:
-        :func:`finalize`'s dict plus ``shards`` (per-shard summaries), ``skipped`` and ``waiting``.
+    Raises:
+        ConfigError: the version's examples were judged under another committee configuration.
     """
     config = config or CommitteeConfig()
     check_config_matches(dv, config)
     todo, done, waiting = pending_shards(dv)
+    log.info(
+        "%s: %d shards to judge, %d done, %d waiting for candidates",
+        dv.partition,
+        len(todo),
+        len(done),
+        len(waiting),
+    )
     if waiting:
         log.warning("%d planned shards have no candidates yet: %s", len(waiting), waiting[:5])
     inputs = load_inputs(dv)
     own = members is None
     t0 = time.perf_counter()
-    summaries = []
+    summaries: list[JudgedShard] = []
     if todo:
         members = members or start_members(config, inputs.corpus.doc_ids, inputs.corpus.texts)
     try:
-        for shard, qids in todo.items():
-            summaries.append(run_shard(dv, shard, qids, inputs, members, config))
+        if todo:
+            summaries = run_shards(
+                todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config)
+            )
         info = (
             members.info()
             if members is not None
@@ -255,5 +303,4 @@ def run_committee(
         if own and members is not None:
             members.stop()
     out = finalize(dv, config, info, summaries)
-    out.update(shards=summaries, skipped=done, waiting=waiting, seconds=time.perf_counter() - t0)
-    return out
+    return replace(out, skipped=done, waiting=waiting, seconds=time.perf_counter() - t0)
