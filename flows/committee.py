@@ -28,6 +28,7 @@ from prefect.futures import as_completed
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.report import statistics_rows
 from o1embed.tasks.committee.stage import CommitteeResult, JudgedShard, JudgeShard, ShardRunner, run_committee
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.shards import DatasetVersion
 
 
@@ -86,7 +87,7 @@ def committee(
     """
     logger = get_run_logger()
     config = config or CommitteeConfig()
-    dv = DatasetVersion(Path(output_root), dataset, split, version)
+    dv = DatasetVersion(Path(local_path("output_root", output_root)), dataset, split, version)
     lock = dv.writer_lock(wait=wait_for_lock) if take_lock else contextlib.nullcontext()
     with lock:
         out = run_committee(

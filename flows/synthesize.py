@@ -19,6 +19,7 @@ from o1embed.flows.committee import committee as committee_flow
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.endpoint import Endpoint, resolve_endpoint
 from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.ray_runtime import init_ray, run_remote
 from o1embed.tasks.synthesis import (
     SynthesisConfig,
@@ -65,7 +66,9 @@ def synthesize(
         A summary: output dir, dataset, split, version, revision (None when nothing was new), rows per table.
     """
     logger = get_run_logger()
-    cfg = config
+    cfg = config.model_copy(
+        update={k: local_path(k, getattr(config, k)) for k in ("dataset_dir", "output_dir", "cache_dir")}
+    )
     endpoint = resolve_endpoint(cfg.llm)
     dv, ingest = prepare_version(cfg, endpoint.model)
     logger.info("dataset version %s (%d ingest errors)", dv.partition, ingest.errors.num_rows)

@@ -12,7 +12,11 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from o1embed.tasks.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +47,32 @@ def bundled_dataset(name: str) -> Path:
             f"no bundled dataset {name!r} under {beir_root()}; bundled: {', '.join(have)}"
         )
     return path
+
+
+# "s3://bucket", "gs://b", "hdfs://..." (also after Path() folded "//" into "/"); one letter would be a drive.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+def local_path(what: str, path: str | Path | None) -> str | None:
+    """Return ``path`` as a local path string (``file://`` URIs unwrapped); None stays None.
+
+    Storage is local POSIX only (pathlib, an ``fcntl`` lock): a stage calls this on every output and data path
+    it takes, first thing, so an object-store URI fails once, here, with one clear message.
+
+    Raises:
+        ConfigError: ``path`` is a URI with a scheme other than ``file``.
+    """
+    if path is None:
+        return None
+    text = str(path)
+    if text.startswith("file:"):
+        return unquote(urlsplit(text).path)
+    if _URI.match(text):
+        raise ConfigError(
+            f"{what}={text!r}: URIs are not supported for o1embed's data; storage is a local or mounted POSIX "
+            "folder (see docs/scaling.md). Mount the bucket (e.g. s3fs, gcsfuse) or copy the data, and pass the path"
+        )
+    return text
 
 
 def runs_root() -> Path:

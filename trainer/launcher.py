@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.paths import data_root
+from o1embed.tasks.paths import data_root, local_path
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.run_files import RunFiles
 
@@ -82,6 +82,17 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
     """
     from o1embed.trainer.data import check_data
 
+    cfg = cfg.model_copy(
+        update={
+            "output_dir": local_path("output_dir", cfg.output_dir),
+            "data": cfg.data.model_copy(
+                update={
+                    k: local_path(f"data.{k}", getattr(cfg.data, k))
+                    for k in ("root", "examples_path", "corpus_path")
+                }
+            ),
+        }
+    )
     cfg = cfg.with_absolute_paths()  # workers run in another directory
     check_data(cfg.data)  # a missing dataset fails here, once, not in every restarted worker
     files = RunFiles(Path(cfg.output_dir))

@@ -34,6 +34,7 @@ from o1embed.tasks.committee.members import Members, start_members
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
 from o1embed.tasks.current_rows import read_current_examples, read_current_judgements
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.schemas import SCHEMAS
 from o1embed.tasks.shards import DatasetVersion
@@ -272,6 +273,7 @@ def run_committee(
         ConfigError: the version's examples were judged under another committee configuration.
     """
     config = config or CommitteeConfig()
+    local_path("output_root", dv.root)
     check_config_matches(dv, config)
     todo, done, waiting = pending_shards(dv)
     log.info(
