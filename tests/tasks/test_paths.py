@@ -43,3 +43,25 @@ def test_every_stage_refuses_a_uri_first(tmp_path):
     with pytest.raises(ConfigError, match="output_dir=.*URIs are not supported"):
         launch_training(cfg)
     assert not (Path.cwd() / "s3:").exists()
+
+
+def test_outside_a_checkout_the_data_root_is_the_current_folder(tmp_path, monkeypatch):
+    from o1embed.tasks import paths
+
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "site-packages" / "o1embed")
+    monkeypatch.delenv("O1EMBED_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert not paths.in_checkout()
+    assert paths.data_root() == (tmp_path / "data").resolve()
+    with pytest.raises(ConfigError, match="source checkout"):
+        paths.bundled_dataset("scifact")
+    monkeypatch.setenv("O1EMBED_DATA", str(tmp_path / "elsewhere"))
+    assert paths.data_root() == (tmp_path / "elsewhere").resolve()  # the variable still comes first
+
+
+def test_in_a_checkout_the_data_root_is_its_data_folder(monkeypatch):
+    from o1embed.tasks import paths
+
+    monkeypatch.delenv("O1EMBED_DATA", raising=False)
+    assert paths.in_checkout() and paths.data_root() == (paths.REPO_ROOT / "data").resolve()
+    assert paths.bundled_dataset("scifact").name == "scifact"
