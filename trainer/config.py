@@ -7,7 +7,7 @@ Two objects:
   reads it back, so training and inference use one set of lengths and one precision.
 - :class:`TrainConfig` describes one training run: model, data, loss, optimisation, distribution, checkpoints.
 
-Defaults are the paper's GPU setting (``../shared/DESIGN.md`` §1). ``PRESETS["cpu-small"]`` makes the small real run
+Defaults are the paper's GPU setting (O1 Embedder, arXiv 2502.07555). ``PRESETS["cpu-small"]`` makes the small real run
 on a 2-core CPU one flag (``o1embed train --preset cpu-small``).
 
 Example:
@@ -262,7 +262,7 @@ class TrainConfig(BaseModel):
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     # SmolLM2-135M on a 2-core CPU: 4 queries x (1 positive + 3 negatives), 128-token documents; see
-    # ../shared/ENVIRONMENT.md for step costs. Checkpointing off: memory is not the limit here, time is.
+    # docs/results/ for measured step costs. Checkpointing off: memory is not the limit here, time is.
     "cpu-small": {
         "model": {
             "max_query_tokens": 32,

@@ -30,12 +30,14 @@ import torch
 import torch.distributed as dist
 
 from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.versioning import rows_hash
 from o1embed.trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from o1embed.trainer.collator import collate_queries, pad_sequences
+from o1embed.trainer.collectives import all_reduce_gradients, world
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.data import TrainingSet, load_tables
-from o1embed.trainer.losses import all_reduce_gradients, joint_loss, lm_loss_sum, world
+from o1embed.trainer.losses import joint_loss, lm_loss_sum
 from o1embed.trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
 from o1embed.trainer.plots import plot_losses
 from o1embed.trainer.prepare import default_backbone_dir
@@ -132,7 +134,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
     if last is not None:
         state = json.loads((last / "state.json").read_text())
         if state.get("config_hash") != chash:
-            raise RuntimeError(
+            raise ConfigError(
                 f"{last} was written by a different configuration (hash {state.get('config_hash')} != {chash}); "
                 "use another output_dir or resume=False"
             )

@@ -89,7 +89,7 @@ class RetrieverSpec(BaseModel):
         """The dense model folder (the bundled MiniLM when unset)."""
         if self.model_path:
             return self.model_path
-        from o1embed.tasks.models import minilm_path
+        from o1embed.tasks.packaged_models import minilm_path
 
         return str(minilm_path())
 
