@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from itertools import islice
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -23,8 +22,9 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NONE
-from prefect.futures import as_completed
 
+from o1embed.flows.progress import StageProgress
+from o1embed.flows.shard_loop import run_shards
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.report import statistics_rows
 from o1embed.tasks.committee.stage import CommitteeResult, JudgedShard, JudgeShard, ShardRunner, run_committee
@@ -39,27 +39,41 @@ def committee_shard(judge: JudgeShard, shard: str, query_ids: list[str]) -> Judg
 
 
 def prefect_shards(parallel: int, description: str) -> ShardRunner:
-    """A :data:`ShardRunner` of one Prefect task per shard, ``parallel`` at once, with a progress artifact."""
+    """A :data:`ShardRunner` of one Prefect task per shard, ``parallel`` at once, with live progress."""
 
     def run(todo: dict[str, list[str]], judge: JudgeShard) -> list[JudgedShard]:
-        progress = create_progress_artifact(0.0, description=description)
-        pending = iter(todo.items())
-        inflight: set = set()
-        results: list[JudgedShard] = []
+        logger = get_run_logger()
+        artifact = create_progress_artifact(0.0, description=description)
+        live = StageProgress(
+            description,
+            total=sum(len(q) for q in todo.values()),
+            unit="queries",
+            rate_unit="candidates",
+            logger=logger,
+        )
+        summaries: list[JudgedShard] = []
 
-        def submit_next() -> None:
-            for shard, qids in islice(pending, 1):
-                inflight.add(committee_shard.submit(judge, shard, qids))
+        def on_result(item, summary: JudgedShard) -> None:
+            summaries.append(summary)
+            update_progress_artifact(artifact, 100.0 * len(summaries) / len(todo))
+            live.update(
+                done=sum(s.queries for s in summaries),
+                rate_of=sum(s.candidates for s in summaries),
+                shards=f"{len(summaries)}/{len(todo)}",
+                errors=sum(s.errors for s in summaries),
+            )
 
-        for _ in range(parallel):
-            submit_next()
-        while inflight:
-            fut = next(as_completed(inflight))
-            inflight.remove(fut)
-            results.append(fut.result())  # a failed shard fails the run; a rerun resumes
-            update_progress_artifact(progress, 100.0 * len(results) / len(todo))
-            submit_next()
-        return results
+        try:
+            run_shards(
+                lambda item: committee_shard.submit(judge, item[0], item[1]),
+                todo.items(),
+                parallel,
+                on_result=on_result,
+                on_tick=lambda: live.update(),
+            )
+        finally:
+            live.close()
+        return summaries
 
     return run
 

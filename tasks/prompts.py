@@ -6,6 +6,11 @@ The layout follows DESIGN.md §1: a short system message and a user message with
 ``Task:``, ``Examples:``, ``Query:``, ``Response:``. Demos are drawn afresh for every candidate, from *other*
 training pairs: never the query itself, never a pair whose document is one of the query's positives.
 
+Prompt styles vary only the Task text (:data:`STYLE_TASKS`); the demos are always query -> relevant passage.
+``PromptConfig.styles`` lists the styles in use and candidate ``c`` takes ``styles[c % len(styles)]``, so the
+style of a candidate, like its seed and demos, does not depend on K. The default, ``["paper"]``, is the paper's
+single instruction and builds the same messages (and template hash) as before styles existed.
+
 Example:
     >>> pool = DemoPool([("q1", "why?", "d1", "because."), ("q2", "how?", "d2", "like so.")])
     >>> demos = pool.draw("q9", {"d9"}, k=2, seed=7)
@@ -22,6 +27,7 @@ import json
 import random
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +35,15 @@ SYSTEM_MESSAGE = (
     "You are an expert. Answer the task directly. Do not ask for clarification and do not repeat the query."
 )
 TASK_TEXT = "Think about a plausible response to address the query."
+
+Style = Literal["paper", "passage", "keywords", "reasoning"]
+
+# Task text of every style but "paper" (whose text is ``PromptConfig.task``, by default TASK_TEXT).
+STYLE_TASKS: dict[str, str] = {
+    "passage": "Write a short passage that would answer the query, in the style of the example passages.",
+    "keywords": "List the key facts and terms that a document relevant to the query would contain.",
+    "reasoning": "Explain what the query is really asking and what information would answer it.",
+}
 
 
 class PromptConfig(BaseModel):
@@ -43,10 +58,29 @@ class PromptConfig(BaseModel):
         description="Demo passages are cut to this many words (keeps prompts short for small servers).",
     )
     demo_query_words: int = Field(64, ge=4, description="Demo queries are cut to this many words.")
+    styles: list[Style] = Field(
+        ["paper"],
+        min_length=1,
+        description="Prompt styles; candidate c uses styles[c % len(styles)] (see STYLE_TASKS).",
+    )
+
+    def style_for(self, candidate_idx: int) -> Style:
+        """The style of candidate ``candidate_idx`` (independent of K)."""
+        return self.styles[candidate_idx % len(self.styles)]
+
+    def task_for(self, style: Style) -> str:
+        """The Task text of ``style``."""
+        return self.task if style == "paper" else STYLE_TASKS[style]
 
     def template_hash(self) -> str:
-        """A hash of everything that shapes the prompt (recorded in the manifest, part of the version)."""
-        blob = json.dumps({"v": 1, **self.model_dump()}, sort_keys=True)
+        """A hash of everything that shapes the prompt (recorded in the manifest, part of the version).
+
+        The paper's single style hashes as before styles existed, so those datasets keep their version.
+        """
+        fields = self.model_dump()
+        if fields["styles"] == ["paper"]:
+            del fields["styles"]
+        blob = json.dumps({"v": 1, **fields}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -117,13 +151,16 @@ def _cut(text: str, words: int) -> str:
     return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
 
 
-def build_messages(query: str, demos: list[Demo], cfg: PromptConfig) -> list[dict[str, str]]:
+def build_messages(
+    query: str, demos: list[Demo], cfg: PromptConfig, style: Style = "paper"
+) -> list[dict[str, str]]:
     """Return the chat messages for one candidate thought.
 
     Args:
         query: the training query.
         demos: few-shot demos (see :meth:`DemoPool.draw`).
         cfg: prompt configuration.
+        style: the candidate's prompt style (see :meth:`PromptConfig.style_for`); it sets the Task text only.
 
     Returns:
         ``[{"role": "system", ...}, {"role": "user", ...}]``.
@@ -132,7 +169,7 @@ def build_messages(query: str, demos: list[Demo], cfg: PromptConfig) -> list[dic
         f"Query: {_cut(d.query, cfg.demo_query_words)}\nResponse: {_cut(d.passage, cfg.demo_passage_words)}"
         for d in demos
     )
-    user = f"Task: {cfg.task}\n\nExamples:\n{examples}\n\nQuery: {query}\n\nResponse:"
+    user = f"Task: {cfg.task_for(style)}\n\nExamples:\n{examples}\n\nQuery: {query}\n\nResponse:"
     return [{"role": "system", "content": cfg.system}, {"role": "user", "content": user}]
 
 
@@ -148,11 +185,13 @@ def clean_thought(raw: str | None) -> str:
     return _RESPONSE_PREFIX.sub("", (raw or "").strip()).strip()
 
 
-def thought_problem(thought: str, query: str, messages: list[dict[str, str]]) -> str | None:
+def thought_problem(
+    thought: str, query: str, messages: list[dict[str, str]], task: str = TASK_TEXT
+) -> str | None:
     """Say why an output cannot be a candidate thought, or None when it can.
 
     An output is refused when it is empty or whitespace, when it only repeats the query, or when it echoes the
-    prompt (its Task block, or the whole user message).
+    prompt (its Task text ``task``, the one used for the candidate's style, or the whole user message).
     """
     if not thought.strip():
         return "empty output"
@@ -161,7 +200,7 @@ def thought_problem(thought: str, query: str, messages: list[dict[str, str]]) ->
         return "output has no words"
     if t == _norm(query):
         return "output repeats the query"
-    if _norm(TASK_TEXT) in t:
+    if _norm(task) in t:
         return "output echoes the prompt"
     user = messages[-1]["content"]
     if len(thought) >= len(user) // 2 and _norm(user) in t:  # only long outputs can hold the whole prompt

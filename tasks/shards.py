@@ -30,6 +30,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.tasks.dataset_card import write_dataset_card
 from o1embed.tasks.errors import ConcurrentWriterError, ConfigError
 from o1embed.tasks.hashing import sha256_file
 from o1embed.tasks.paths import local_path
@@ -150,11 +151,17 @@ class DatasetVersion:
         return stats
 
     def write_manifest(self, revision: int, manifest: dict) -> Path:
-        """Write ``manifest-<revision>.json`` then ``manifest.json``; table counts are read from disk here."""
+        """Write ``manifest-<revision>.json``, ``manifest.json``, then the dataset card (``README.md`` beside them).
+
+        Table counts are read from disk here; the card (:mod:`tasks.dataset_card`) follows every manifest, so
+        ``datasets.load_dataset(<meta_dir>, "<table>")`` always sees the latest revision.
+        """
         body = dict(manifest, revision=revision, dataset=self.dataset, split=self.split, version=self.version)
         body["tables"] = self.table_stats()
         write_json_atomic(self.manifest_path(revision), body)
-        return write_json_atomic(self.manifest_path(), body)
+        path = write_json_atomic(self.manifest_path(), body)
+        write_dataset_card(self, body)
+        return path
 
     # ---- the single-writer lock --------------------------------------------------------------------------
     @contextmanager

@@ -37,6 +37,7 @@ from o1embed.tasks.paths import REPO_ROOT, cache_root, runs_root
 from o1embed.tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
 from o1embed.tasks.ray_runtime import current_node
 from o1embed.tasks.schemas import CANDIDATES, ERRORS, error_row
+from o1embed.tasks.shard_progress import ProgressWriter, progress_path
 from o1embed.tasks.shards import DatasetVersion, shard_name
 from o1embed.tasks.versioning import RUN_ONLY, rows_hash
 
@@ -216,7 +217,9 @@ def plan_revision(dv: DatasetVersion, queries: list[tuple[str, str]], shard_size
 
 @dataclass
 class ShardSummary:
-    """What one shard produced."""
+    """What one shard produced. ``deadline_hits``, ``truncated`` and ``extra_choices`` count an endpoint out of
+    contract: attempts cut off by the total deadline, thoughts cut to ``max_tokens``, and responses with more
+    choices than asked for (see :mod:`o1embed.tasks.llm_client`)."""
 
     shard: str
     queries: int
@@ -225,6 +228,9 @@ class ShardSummary:
     requests: int
     cache_hits: int
     retries: int
+    deadline_hits: int = 0
+    truncated: int = 0
+    extra_choices: int = 0
     node: str = "local"
 
 
@@ -239,7 +245,8 @@ def build_requests(
         cfg: the synthesis config.
 
     Returns:
-        One request per (query_id, candidate_idx), in that order.
+        One request per (query_id, candidate_idx), in that order. The demos, seed and style of a request depend
+        only on its key, never on K, so a run with a larger K reuses the cached responses of a smaller one.
     """
     queries = dict(zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True))
     corpus = ingest_tables["corpus"]
@@ -263,13 +270,16 @@ def build_requests(
                 cfg.prompt.num_demos,
                 candidate_seed(cfg.sampling.seed, qid, k, -1),
             )
+            style = cfg.prompt.style_for(k)
             out.append(
                 ThoughtRequest(
                     qid,
                     k,
                     queries[qid],
-                    build_messages(queries[qid], demos, cfg.prompt),
+                    build_messages(queries[qid], demos, cfg.prompt, style),
                     tuple(d.query_id for d in demos),
+                    style,
+                    cfg.prompt.task_for(style),
                 )
             )
     return out
@@ -301,7 +311,17 @@ def synthesize_shard(
         cfg.llm,
         ResponseCache(cfg.cache_dir) if cfg.use_cache else None,
     )
+    progress = ProgressWriter(progress_path(dv, "llm", shard), total=len(requests))
+    tally = {"done": 0, "candidates": 0, "errors": 0}
+
+    def on_result(res) -> None:
+        tally["done"] += 1
+        tally["errors" if isinstance(res, LLMFailure) else "candidates"] += 1
+        progress.update(**tally, **gen.stats)
+
+    gen.on_result = on_result
     results = asyncio.run(gen.generate(requests))
+    progress.update(force=True, **tally, **gen.stats)
     cands, errs = [], []
     for req, res in zip(requests, results, strict=True):
         if (req.query_id, req.candidate_idx) != (res.query_id, res.candidate_idx):
@@ -323,6 +343,7 @@ def synthesize_shard(
                     "candidate_idx": res.candidate_idx,
                     "thought": res.thought,
                     "demo_query_ids": list(req.demo_query_ids),
+                    "style": req.style,
                     "seed": res.seed,
                     "model": model,
                     "finish_reason": res.finish_reason,
@@ -363,6 +384,7 @@ def finish_revision(
             "sampling": cfg.sampling.model_dump(),
             "candidates_per_query": cfg.candidates_per_query,
             "demo_seed_rule": "sha256(seed:query_id:candidate_idx:-1); request seed: ...:attempt",
+            "style_rule": "styles[candidate_idx % len(styles)]",
         },
         "shard_size": cfg.shard_size,
         "revisions": sorted({*previous.get("revisions", []), plan.revision}),

@@ -41,6 +41,26 @@ def is_hf_folder(path: Path) -> bool:
     return (path / "config.json").exists() and bool(weights)
 
 
+def resolve_backbone(model: str | Path | None) -> Path:
+    """Return the model folder to load: ``model`` when given, else the default backbone, prepared on first use.
+
+    The default is converted by :func:`prepare_gguf_model` (as the train flow does), so a fresh setup needs no
+    manual step; a given folder is checked, not converted.
+
+    Raises:
+        ConfigError: ``model`` holds no Hugging Face model, or the default GGUF is missing.
+    """
+    if model is None:
+        return prepare_gguf_model()
+    path = Path(model)
+    if not is_hf_folder(path):
+        raise ConfigError(
+            f"{path} holds no Hugging Face model (config.json and weights): pass a model folder, or leave the "
+            "model unset to prepare the default backbone (o1embed model prepare)"
+        )
+    return path
+
+
 def prepare_gguf_model(
     gguf: str | Path | None = None, output: str | Path | None = None, force: bool = False
 ) -> Path:

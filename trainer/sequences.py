@@ -5,6 +5,7 @@ happens to contain ``<emb>`` cannot fake a marker, and each part is cut to its o
 added (the markers always survive truncation)::
 
     query example    [bos] <query> q </query> [<emb>] <thought> t eos <emb>     labels on t and eos only
+    skip example     [bos] <query> q </query> [<emb>] <thought> eos <emb>       label on eos: close at once
     bare query       [bos] <query> q </query> <emb>
     generation       [bos] <query> q </query> [<emb>] <thought>                  the model writes t eos
     document         [bos] title text <emb>
@@ -121,6 +122,18 @@ class SequenceBuilder:
         prompt = self.generation_prompt(query)
         ids = [*prompt, *t_ids, self.ids.eos, self.ids.emb]
         labels = [IGNORE] * len(prompt) + [*t_ids, self.ids.eos] + [IGNORE]
+        first = len(prompt) - 2 if self.config.first_emb else -1
+        return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first)
+
+    def skip_example(self, query: str) -> Encoded:
+        """``<query>q</query>[<emb>]<thought></s><emb>``: the model learns to close the thought at once.
+
+        The LM label sits on that ``</s>`` only; the vector is read at the last ``<emb>``, which is what
+        ``think="auto"`` reads when the model closes the thought at its first step.
+        """
+        prompt = self.generation_prompt(query)
+        ids = [*prompt, self.ids.eos, self.ids.emb]
+        labels = [IGNORE] * len(prompt) + [self.ids.eos, IGNORE]
         first = len(prompt) - 2 if self.config.first_emb else -1
         return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first)
 

@@ -5,6 +5,8 @@ Every :class:`~o1embed.tasks.synthesis.SynthesisConfig` field keeps its own defa
 
     o1embed synthesize --dataset-dir data/beir/scifact --set candidates_per_query=3 --set max_queries=50
     o1embed synthesize --config synth.yaml --set llm.model=my-model --no-judge
+    o1embed synthesize --dataset-dir data/beir/scifact --set 'prompt.styles=["paper", "keywords"]'   # candidate c
+                                                              # uses the (c mod n)-th style
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Check the committee with a retriever that is not in it: do chosen thoughts help more than random ones?
 
-For every judged query (one with at least one candidate; its newest example, see :mod:`tasks.current_rows`), an
-*outside* retriever ranks the positives under the bare query, under query + the committee's winner, and under
-query + one candidate drawn at random (seeded). Reported: the mean reciprocal-rank gain of the winner and of the random candidate (same queries), their difference with a
-paired bootstrap 95% interval, win/tie/loss counts, and the gain of what the examples actually keep (query-only
-examples gain 0). The default outside retriever is BM25 with other parameters than the committee's (k1 0.9, b 0.4,
+For every judged query (one with at least one candidate; its newest example, see :mod:`o1embed.tasks.current_rows`),
+an *outside* retriever ranks the positives under the bare query, under query + the committee's winner, and under
+query + one candidate drawn at random (seeded). Reported: the mean reciprocal-rank gain of the winner and of the
+random candidate (same queries), their difference with a paired bootstrap 95% interval, win/tie/loss counts, how
+often the winner beats (or loses to) the bare query, the gain of what the examples actually keep (query-only
+examples gain 0), and the per-query gains (``per_query``, for paired comparisons between dataset versions on the
+same queries). The default outside retriever is BM25 with other parameters than the committee's (k1 0.9, b 0.4,
 no stemming, no stop words).
 
 Example:
@@ -133,7 +135,14 @@ def outside_check(
         "wins": int((diff > 0).sum()),
         "ties": int((diff == 0).sum()),
         "losses": int((diff < 0).sum()),
+        "chosen_beats_query": int((gain_chosen > 0).sum()),
+        "chosen_loses_to_query": int((gain_chosen < 0).sum()),
         "seed": seed,
+        "per_query": {
+            "query_id": [e["query_id"] for e in judged],
+            "gain_chosen": gain_chosen.tolist(),
+            "gain_random": gain_random.tolist(),
+        },
     }
     report["chosen_beats_random"] = report["mean_gain_chosen"] > report["mean_gain_random"]
     log.info(
