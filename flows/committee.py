@@ -1,8 +1,8 @@
 """Prefect flow ``committee``: candidate thoughts -> judgements, votes, hard negatives and training examples.
 
 A thin flow over the stage's one driver, :func:`tasks.committee.stage.run_committee`: it takes the version's
-write lock, runs each shard as one Prefect task (at most ``max_parallel_shards`` at once, the members in Ray actors
-or in this process with ``use_ray=False``), then adds a table artifact of vote statistics and a link to the
+write lock, runs each shard as one Prefect task (at most ``max_parallel_shards`` at once, the members in Ray
+actors or in this process with ``use_ray=False``), then adds a table artifact of vote statistics and a link to the
 thought-gain histogram. A rerun skips shards whose ``examples`` exist.
 
 Example:

@@ -1,9 +1,9 @@
 """Where o1embed reads bundled data and writes what runs produce.
 
-Everything a run writes (shards, caches, models, checkpoints, Ray and Prefect scratch) lands under one *data root*,
-so a checkout stays self-contained and ``git status`` stays clean. The data root is ``$O1EMBED_DATA`` when set,
-else the checkout's ``data/`` folder, else (an installed wheel, whose code sits in site-packages) ``./data`` of the
-current directory. The bundled BEIR sets ship with a source checkout only.
+Everything a run writes (shards, caches, models, checkpoints, Ray and Prefect scratch) lands under one *data
+root*, so a checkout stays self-contained and ``git status`` stays clean. The data root is ``$O1EMBED_DATA`` when
+set, else the checkout's ``data/`` folder, else (an installed wheel, whose code sits in site-packages) ``./data``
+of the current directory. The bundled BEIR sets ship with a source checkout only.
 
 Example:
     >>> from o1embed.tasks.paths import data_root, bundled_dataset
@@ -43,8 +43,8 @@ def beir_root() -> Path:
     """
     if not in_checkout():
         raise ConfigError(
-            "the bundled BEIR datasets ship with a source checkout of o1embed only, not with the installed package; "
-            "pass the path of a BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/) instead"
+            "the bundled BEIR datasets ship with a source checkout of o1embed only, not with the installed "
+            "package; pass the path of a BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/) instead"
         )
     return REPO_ROOT / "data" / "beir"
 
@@ -88,7 +88,8 @@ def local_path(what: str, path: str | Path | None) -> str | None:
     if _URI.match(text):
         raise ConfigError(
             f"{what}={text!r}: URIs are not supported for o1embed's data; storage is a local or mounted POSIX "
-            "folder (see docs/scaling.md). Mount the bucket (e.g. s3fs, gcsfuse) or copy the data, and pass the path"
+            "folder (see docs/scaling.md). Mount the bucket (e.g. s3fs, gcsfuse) or copy the data, and pass "
+            "the path"
         )
     return text
 

@@ -51,5 +51,5 @@ def rows_dump(model: BaseModel, mode: Literal["python", "json"] = "python") -> d
 
 
 def rows_hash(config: BaseModel, length: int | None = 16, /, **extra: Any) -> str:
-    """The :func:`stable_hash` of :func:`rows_dump` (``mode="json"``) merged with ``extra`` (e.g. a model name)."""
+    """The :func:`stable_hash` of :func:`rows_dump` (``mode="json"``) merged with ``extra`` (e.g. a model)."""
     return stable_hash({**rows_dump(config, "json"), **extra}, length)

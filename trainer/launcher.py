@@ -7,7 +7,8 @@ CPU, nccl on GPU) and restarts the worker group up to ``max_failures`` times whe
 ``output_dir`` must therefore be visible to every worker (local disk on one machine, a shared mount on a cluster).
 
 Call :func:`launch_training` from a flow body or the CLI, never from inside a Ray task: the trainer needs its own
-CPUs (a Ray task holding CPUs would starve the workers' placement group). Ray's own run folder goes to ``<data root>/ray_results``.
+CPUs (a Ray task holding CPUs would starve the workers' placement group). Ray's own run folder goes to
+``<data root>/ray_results``.
 
 Example:
     >>> cfg = TrainConfig.from_preset("cpu-small", output_dir="runs/o1", data={...})   # doctest: +SKIP

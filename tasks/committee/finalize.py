@@ -47,7 +47,7 @@ def report_paths(dv: DatasetVersion, revision: int) -> tuple[Path, Path]:
 def finalize(
     dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[JudgedShard]
 ) -> CommitteeResult:
-    """Write the statistics, the histogram and the manifest's ``committee`` section (over the current examples)."""
+    """Write the statistics, the histogram and the manifest's ``committee`` section (of the current examples)."""
     examples, judgements, errors = read_current_examples(dv), read_current_judgements(dv), dv.read("errors")
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)

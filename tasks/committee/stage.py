@@ -1,11 +1,11 @@
 """The committee stage's driver: check the config, judge the pending shards, write the report.
 
-The parts live in modules named for them: :mod:`.pending` (which shards), :mod:`.shard` (inputs and one shard),
-:mod:`.finalize` (statistics, histogram, manifest section). Reads what the synthesis stage wrote (``corpus``, ``queries``, ``pairs`` snapshots, plans, ``candidates`` shards)
-and writes, per shard and under the same shard name, ``errors`` (``committee-<shard>``, only when there are some),
-``judgements`` and, last, ``examples`` — the completion table: a shard whose ``examples`` file exists is done and
-is skipped on a rerun. After all shards: vote statistics (JSON), the thought-gain histogram (PNG) and a
-``committee`` section in the latest manifest.
+Reads what the synthesis stage wrote (``corpus``, ``queries``, ``pairs`` snapshots, plans, ``candidates`` shards)
+and writes, per shard and under the same shard name, ``errors``, ``judgements`` and, last, ``examples`` (the
+completion table: a shard whose ``examples`` file exists is skipped on a rerun). After all shards: vote
+statistics, the thought-gain histogram and a ``committee`` section in the latest manifest. The parts live in
+modules named for them: :mod:`.pending` (which shards), :mod:`.shard` (the inputs and one shard's work) and
+:mod:`.finalize` (the report).
 
 :func:`run_committee` is the stage's one driver: the plain loop (``run_shards=run_in_order``) and the Prefect flow
 ``committee`` (``flows/committee.py``, one Prefect task per shard) differ only in the ``run_shards`` they pass.
