@@ -4,7 +4,7 @@
 through ``importlib.util.find_spec``. Any other local path a user names works the same way everywhere.
 
 Example:
-    >>> from o1embed.tasks.models import minilm_path
+    >>> from o1embed.tasks.packaged_models import minilm_path
     >>> (minilm_path() / "config.json").exists()          # doctest: +SKIP
     True
 """
