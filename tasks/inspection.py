@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.shards import list_versions
 
 
@@ -26,7 +27,7 @@ def inspect_version(dv) -> dict:
 
     Returns:
         ``{"dataset", "split", "version", "revisions", "tables": {name: rows}, "errors": [{stage, reason, rows}],
-        "votes": {...} | None, "manifest_rows": {name: rows}}``.
+        "votes": {...} | None (over the newest example per query), "manifest_rows": {name: rows}}``.
     """
     manifest = dv.manifest() or {}
     out = {
@@ -55,9 +56,8 @@ def inspect_version(dv) -> dict:
             .collect()
         )
         out["errors"] = [{"stage": s, "reason": r, "rows": n} for s, r, n in summary.iter_rows()]
-    ex = _scan(dv, "examples")
-    if ex is not None:
-        df = ex.collect()
+    if out["tables"].get("examples"):
+        df = pl.from_arrow(read_current_examples(dv))  # an edited query counts once, with its new thought
         if df.height:
             out["votes"] = {
                 "examples": df.height,

@@ -6,6 +6,20 @@ candidates (empty, whitespace, an echo of the prompt or query: those are retried
 still fails becomes an :class:`LLMFailure` with the reason; it never becomes an empty candidate. Authentication,
 permission and unknown-model errors stop the run: retrying cannot fix them.
 
+Endpoints out of contract are bounded, not trusted:
+
+- *Slow bodies.* ``timeout_s`` is httpx's per-read timeout: a server sending a byte a second never trips it.
+  So every attempt also runs under a total deadline, ``request_deadline_s`` (``asyncio.timeout`` around the
+  whole call); an attempt that hits it is a retryable failure, counted in ``stats["deadline_hits"]``. All
+  attempts of one candidate, backoff waits included, share ``request_budget_s`` (time queued behind other
+  requests for a slot is not counted); a candidate that runs out of it becomes an :class:`LLMFailure`.
+- *Output past ``max_tokens``.* A thought far longer than its budget is **cut to the budget and marked**: its
+  ``finish_reason`` becomes ``"length"`` (as if the server had stopped it); ``stats["truncated"]`` counts it.
+  "Far longer" is measured in the expert's tokens when a ``count_tokens`` function is given, else as more
+  than ``max_tokens * LLMConfig.chars_per_token`` characters, a generous bound (English runs at about 4
+  characters per token), so an honest answer is never cut. It is never kept whole.
+- *More choices than asked for.* The first is kept; ``stats["extra_choices"]`` counts such responses.
+
 Example:
     >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2", api_key="sk-secret")
     >>> "api_key" in cfg.model_dump()                # the key is never dumped
@@ -17,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +69,36 @@ class LLMConfig(BaseModel):
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the key.")
     api_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key.")
     concurrency: int = Field(4, ge=1, description="Requests in flight per shard.")
-    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-read timeout (httpx); see request_deadline_s.")
+    request_deadline_s: float = Field(
+        300.0,
+        gt=0,
+        description="Total deadline of one attempt: the whole response, however slowly it arrives; "
+        "an attempt that hits it is retried.",
+    )
+    request_budget_s: float | None = Field(
+        None,
+        gt=0,
+        description="Total time of one candidate over all its attempts, backoff waits included (not time "
+        "queued for a slot); None: max_attempts x (request_deadline_s + backoff_max_s).",
+    )
+    chars_per_token: float = Field(
+        8.0,
+        gt=0,
+        description="Generous characters-per-token bound: without a tokenizer, a thought longer than "
+        "max_tokens x this many characters is cut there and marked finish_reason 'length'.",
+    )
     max_attempts: int = Field(
         5, ge=1, description="Attempts per candidate (transient errors and bad outputs)."
     )
     backoff_initial_s: float = Field(0.5, ge=0, description="First backoff; doubles each retry, plus jitter.")
     backoff_max_s: float = Field(20.0, ge=0, description="Longest backoff.")
+
+    def budget_s(self) -> float:
+        """Total time one candidate may take over all its attempts (see ``request_budget_s``)."""
+        if self.request_budget_s is not None:
+            return self.request_budget_s
+        return self.max_attempts * (self.request_deadline_s + self.backoff_max_s)
 
     def resolve_api_key(self) -> SecretStr:
         """Return the key from the config, a Prefect Secret block, or the environment (a dummy when none)."""
@@ -121,6 +161,10 @@ class BadOutput(Exception):
     """The endpoint answered, but the text cannot be a candidate (retried with the next seed)."""
 
 
+class DeadlineExceeded(Exception):
+    """An attempt did not complete within ``request_deadline_s`` or the candidate's budget (retried)."""
+
+
 _FATAL = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
 _REJECTED = (
     openai.BadRequestError,
@@ -132,7 +176,7 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, _FATAL + _REJECTED):
         return False
     # Transport, status and body errors, and outputs that cannot be candidates; a bug in our code is not retried.
-    return isinstance(exc, openai.APIError | BadOutput | ValueError)
+    return isinstance(exc, openai.APIError | BadOutput | DeadlineExceeded | ValueError)
 
 
 def _describe(exc: BaseException) -> str:
@@ -140,6 +184,8 @@ def _describe(exc: BaseException) -> str:
         return f"HTTP {exc.status_code}: {type(exc).__name__}"
     if isinstance(exc, BadOutput):
         return f"bad output: {exc}"
+    if isinstance(exc, DeadlineExceeded):
+        return f"deadline: {exc}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -154,6 +200,8 @@ class ThoughtGenerator:
         sampling: sampling parameters.
         config: retries, timeouts, concurrency.
         cache: response cache, or None.
+        count_tokens: the expert's tokenizer as ``text -> number of tokens``, or None (the usual case: the
+            endpoint's tokenizer is not at hand); used to cut a thought past ``max_tokens``.
     """
 
     base_url: str
@@ -162,7 +210,18 @@ class ThoughtGenerator:
     sampling: SamplingConfig
     config: LLMConfig
     cache: ResponseCache | None = None
-    stats: dict[str, int] = field(default_factory=lambda: {"requests": 0, "cache_hits": 0, "retries": 0})
+    count_tokens: Callable[[str], int] | None = None
+    stats: dict[str, int] = field(
+        default_factory=lambda: {
+            "requests": 0,
+            "cache_hits": 0,
+            "retries": 0,
+            "deadline_hits": 0,  # attempts cut off by request_deadline_s or the candidate's budget
+            "truncated": 0,  # thoughts cut to max_tokens (the server ignored it)
+            "extra_choices": 0,  # responses with more choices than asked for (the first was kept)
+        }
+    )
+    on_result: Callable[[Thought | LLMFailure], None] | None = None  # called as each request ends (progress)
 
     def _client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -180,7 +239,28 @@ class ThoughtGenerator:
             "seed": seed,
         }
 
-    async def _attempt(self, client: openai.AsyncOpenAI, req: ThoughtRequest, attempt: int) -> Thought:
+    def _within_budget(self, text: str, finish: str | None) -> tuple[str, str | None]:
+        """Cut a text far past ``max_tokens`` to the budget, marked ``finish_reason="length"``."""
+        budget = self.sampling.max_tokens
+        if self.count_tokens is not None:
+            if self.count_tokens(text) <= budget:
+                return text, finish
+            lo, hi = 0, len(text)  # the longest prefix within the budget
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if self.count_tokens(text[:mid]) <= budget else (lo, mid - 1)
+            cut = lo
+        else:
+            cut = int(budget * self.config.chars_per_token)
+            if len(text) <= cut:
+                return text, finish
+        self.stats["truncated"] += 1
+        log.warning("a thought of %d characters ran past max_tokens=%d: cut to %d", len(text), budget, cut)
+        return text[:cut], "length"
+
+    async def _attempt(
+        self, client: openai.AsyncOpenAI, req: ThoughtRequest, attempt: int, limit_s: float
+    ) -> Thought:
         seed = candidate_seed(self.sampling.seed, req.query_id, req.candidate_idx, attempt)
         params = self._sampling_for(seed)
         key = ResponseCache.key(self.model, req.messages, params) if self.cache else None
@@ -195,11 +275,21 @@ class ThoughtGenerator:
             )
         else:
             self.stats["requests"] += 1
-            resp = await client.chat.completions.create(
-                model=self.model, messages=req.messages, n=1, **params
-            )
+            try:
+                async with asyncio.timeout(limit_s):  # the whole response: httpx's timeout is per read
+                    resp = await client.chat.completions.create(
+                        model=self.model, messages=req.messages, n=1, **params
+                    )
+            except TimeoutError:
+                self.stats["deadline_hits"] += 1
+                raise DeadlineExceeded(f"no complete response within {limit_s:.1f} s") from None
             if not getattr(resp, "choices", None):
                 raise BadOutput("response has no choices")
+            if len(resp.choices) > 1:  # asked for one: keep the first, and say so
+                self.stats["extra_choices"] += 1
+                log.warning(
+                    "the endpoint sent %d choices where 1 was asked; the first is kept", len(resp.choices)
+                )
             choice = resp.choices[0]
             text = choice.message.content if choice.message else None
             if not isinstance(text, str):
@@ -207,6 +297,7 @@ class ThoughtGenerator:
             finish = choice.finish_reason
             ntok = resp.usage.completion_tokens if getattr(resp, "usage", None) else None
             cached = False
+        text, finish = self._within_budget(text, finish)
         thought = clean_thought(text)
         problem = thought_problem(thought, req.query, req.messages, req.task)
         if problem:
@@ -217,8 +308,17 @@ class ThoughtGenerator:
 
     async def _one(self, client, sem: asyncio.Semaphore, req: ThoughtRequest) -> Thought | LLMFailure:
         attempt = 0
+        budget = self.config.budget_s()
+        start, queued = time.monotonic(), 0.0  # the budget counts own time: not the wait for a slot
+
+        def remaining() -> float:
+            return budget - (time.monotonic() - start - queued)
+
+        def out_of_budget(state) -> bool:
+            return remaining() - (state.upcoming_sleep or 0.0) <= 0
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_attempts),
+            stop=stop_after_attempt(self.config.max_attempts) | out_of_budget,
             wait=wait_exponential_jitter(
                 initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
             ),
@@ -228,14 +328,19 @@ class ThoughtGenerator:
         try:
             async for att in retrying:
                 with att:
+                    waited = time.monotonic()
                     async with sem:
+                        queued += time.monotonic() - waited
                         attempt = att.retry_state.attempt_number - 1
                         if attempt:
                             self.stats["retries"] += 1
-                        return await self._attempt(client, req, attempt)
+                        limit = min(self.config.request_deadline_s, remaining())
+                        return await self._attempt(client, req, attempt, limit)
         except RetryError as err:
-            exc = err.last_attempt.exception()
-            return LLMFailure(req.query_id, req.candidate_idx, _describe(exc), attempt + 1)
+            reason = _describe(err.last_attempt.exception())
+            if attempt + 1 < self.config.max_attempts:
+                reason = f"request budget of {budget:.1f} s spent; last: {reason}"
+            return LLMFailure(req.query_id, req.candidate_idx, reason, attempt + 1)
         except _FATAL as exc:
             raise ConfigError(
                 f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
@@ -251,8 +356,15 @@ class ThoughtGenerator:
             ConfigError: the endpoint refused the key, the permission or the model.
         """
         sem = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(client, req: ThoughtRequest) -> Thought | LLMFailure:
+            res = await self._one(client, sem, req)
+            if self.on_result is not None:
+                self.on_result(res)
+            return res
+
         async with self._client() as client:
-            return list(await asyncio.gather(*(self._one(client, sem, r) for r in requests)))
+            return list(await asyncio.gather(*(one(client, r) for r in requests)))
 
 
 async def first_model(base_url: str, api_key: SecretStr) -> str:

@@ -3,7 +3,7 @@
 transformers reads GGUF files directly but dequantises them on every load (~23 s for SmolLM2-135M on 2 cores); a
 plain safetensors folder reloads in a few seconds and is what every other part of o1embed takes as a model path.
 The GGUF quantizer that ``from_pretrained(..., gguf_file=...)`` attaches must be cleared before ``save_pretrained``,
-or transformers refuses to save (``../shared/ENVIRONMENT.md``).
+or transformers refuses to save.
 
 Example:
     >>> from o1embed.trainer.prepare import prepare_gguf_model
@@ -19,9 +19,10 @@ import shutil
 import time
 from pathlib import Path
 
-from o1embed.tasks.atomic import sha256_file, write_json_atomic
+from o1embed.tasks.atomic import write_json_atomic
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.models import smollm2_gguf_path
+from o1embed.tasks.hashing import sha256_file
+from o1embed.tasks.packaged_models import smollm2_gguf_path
 from o1embed.tasks.paths import data_root
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,33 @@ def is_hf_folder(path: Path) -> bool:
     return (path / "config.json").exists() and bool(weights)
 
 
+def resolve_backbone(model: str | Path | None) -> Path:
+    """Return the model folder to load: ``model`` when given, else the default backbone, prepared on first use.
+
+    The default is converted by :func:`prepare_gguf_model` (as the train flow does), so a fresh setup needs no
+    manual step; a given folder is checked, not converted.
+
+    Raises:
+        ConfigError: ``model`` holds no Hugging Face model, or the default GGUF is missing.
+    """
+    if model is None:
+        return prepare_gguf_model()
+    path = Path(model)
+    if not is_hf_folder(path):
+        raise ConfigError(
+            f"{path} holds no Hugging Face model (config.json and weights): pass a model folder, or leave the "
+            "model unset to prepare the default backbone (o1embed model prepare)"
+        )
+    return path
+
+
 def prepare_gguf_model(
     gguf: str | Path | None = None, output: str | Path | None = None, force: bool = False
 ) -> Path:
     """Convert a GGUF file to a Hugging Face folder (fp32 safetensors plus tokenizer), once.
 
     Args:
-        gguf: the GGUF file; defaults to :func:`tasks.models.smollm2_gguf_path`.
+        gguf: the GGUF file; defaults to :func:`tasks.packaged_models.smollm2_gguf_path`.
         output: the folder to write; defaults to :func:`default_backbone_dir`.
         force: convert again even when ``output`` already holds a model.
 

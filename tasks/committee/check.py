@@ -1,11 +1,12 @@
 """Check the committee with a retriever that is not in it: do chosen thoughts help more than random ones?
 
-For every judged query (one with at least one candidate), an *outside* retriever ranks the positives under the bare
-query, under query + the committee's winner, and under query + one candidate drawn at random (seeded). Reported:
-the mean reciprocal-rank gain of the winner and of the random candidate (same queries), their difference with a
-paired bootstrap 95% interval, win/tie/loss counts, how often the winner beats (or loses to) the bare query, the gain
-of what the examples actually keep (query-only examples gain 0), and the per-query gains (``per_query``, for paired
-comparisons between dataset versions on the same queries). The default outside retriever is BM25 with other parameters than the committee's (k1 0.9, b 0.4,
+For every judged query (one with at least one candidate; its newest example, see :mod:`o1embed.tasks.current_rows`),
+an *outside* retriever ranks the positives under the bare query, under query + the committee's winner, and under
+query + one candidate drawn at random (seeded). Reported: the mean reciprocal-rank gain of the winner and of the
+random candidate (same queries), their difference with a paired bootstrap 95% interval, win/tie/loss counts, how
+often the winner beats (or loses to) the bare query, the gain of what the examples actually keep (query-only
+examples gain 0), and the per-query gains (``per_query``, for paired comparisons between dataset versions on the
+same queries). The default outside retriever is BM25 with other parameters than the committee's (k1 0.9, b 0.4,
 no stemming, no stop words).
 
 Example:
@@ -19,17 +20,34 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.committee.inputs import CorpusIndex, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex
 from o1embed.tasks.committee.judging import JudgeRequest, judge_batch
+from o1embed.tasks.current_rows import candidate_thoughts, read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 from o1embed.tasks.shards import DatasetVersion
+from o1embed.tasks.versioning import RUN_ONLY
 
 log = logging.getLogger(__name__)
 
 OUTSIDE_BM25 = RetrieverSpec(kind="bm25s", name="bm25-outside", k1=0.9, b=0.4, stemmer=None, stopwords=None)
+
+
+class OutsideCheckConfig(BaseModel):
+    """The arguments of :func:`outside_check` as one config (what ``o1embed committee check --set`` sets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outside: RetrieverSpec = Field(
+        default_factory=lambda: OUTSIDE_BM25.model_copy(), description="the outside retriever"
+    )
+    seed: int = Field(0, description="seed of the random candidate choice and of the bootstrap")
+    batch_queries: int = Field(128, ge=1, description="queries per scoring call", json_schema_extra=RUN_ONLY)
+    n_bootstrap: int = Field(2000, ge=1, description="bootstrap resamples for the interval")
 
 
 def outside_check(
@@ -64,14 +82,11 @@ def outside_check(
             if m.model_dump(exclude={"name"}) == outside.model_dump(exclude={"name"}):
                 raise ConfigError(f"the outside retriever {outside.member_name} is a committee member")
     template = committee or CommitteeConfig()
-    examples = dv.read("examples").to_pylist()
+    examples = read_current_examples(dv).to_pylist()
     judged = [e for e in examples if e["winner_idx"] >= 0]
     if not judged:
         raise InputError("no judged examples (run the committee first)", file=str(dv.table_dir("examples")))
-    cands = dv.read("candidates", columns=["query_id", "candidate_idx", "thought"]).to_pydict()
-    thought = dict(
-        zip(zip(cands["query_id"], cands["candidate_idx"], strict=True), cands["thought"], strict=True)
-    )
+    thought = candidate_thoughts(dv)  # keyed by shard too: an edited query's example meets its own thoughts
     corpus = CorpusIndex.from_table(dv.read("corpus"))
     positives = positives_by_query(dv.read("pairs"))
     retriever = outside.build()
@@ -85,8 +100,8 @@ def outside_check(
         base_rows.append(len(strings))
         strings += [
             e["query"],
-            template.search_query(e["query"], thought[(e["query_id"], e["winner_idx"])]),
-            template.search_query(e["query"], thought[(e["query_id"], r)]),
+            template.search_query(e["query"], thought[(e["query_id"], e["shard"], e["winner_idx"])]),
+            template.search_query(e["query"], thought[(e["query_id"], e["shard"], r)]),
         ]
         string_query += [qi] * 3
         pos_ids = [d for d in positives.get(e["query_id"], e["positive_ids"]) if d in corpus.position]

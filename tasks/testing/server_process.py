@@ -20,8 +20,12 @@ def fake_openai_server(
     timeout_sleep: float = 3.0,
     seed: int = 0,
     required_key: str = "",
+    trickle_rate: float = 0.0,
+    trickle_delay: float = 0.2,
+    overrun_rate: float = 0.0,
+    extra_choices_rate: float = 0.0,
 ):
-    """Yield the base URL of a running fake server; stop it afterwards."""
+    """Yield the base URL of a running fake server; stop it afterwards (see ``openai_server`` for the modes)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -33,6 +37,8 @@ def fake_openai_server(
         str(fail_rate),
     ]
     cmd += ["--latency", str(latency), "--timeout-sleep", str(timeout_sleep), "--seed", str(seed)]
+    cmd += ["--trickle-rate", str(trickle_rate), "--trickle-delay", str(trickle_delay)]
+    cmd += ["--overrun-rate", str(overrun_rate), "--extra-choices-rate", str(extra_choices_rate)]
     env = {**os.environ, "FAKE_REQUIRED_KEY": required_key}
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}/v1"
