@@ -11,6 +11,9 @@ set -euo pipefail
 : "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
 # The flows start a temporary Prefect server when PREFECT_API_URL is unset; on a busy machine it needs longer.
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
+# On a machine shared with other jobs the raylet can miss its health checks and be declared dead; be patient.
+export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
+export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
 N=${1:-200}
 STUDY="$O1EMBED_DATA/runs/study/q$N"
 MULTI=(--set 'prompt.styles=["paper", "passage", "keywords"]')
@@ -26,8 +29,14 @@ run() {
     echo "=== $(date -u +%FT%TZ) done $name"
 }
 mkdir -p "$STUDY"
-run paper-k3 3
-run paper-k6 6
-run multi-k3 3 "${MULTI[@]}"
-run multi-k6 6 "${MULTI[@]}"
+# ORDER: the versions to run, in order (default all four); e.g. ORDER="paper-k3 multi-k3" for the style question.
+for name in ${ORDER:-paper-k3 paper-k6 multi-k3 multi-k6}; do
+    case $name in
+        paper-k3) run paper-k3 3 ;;
+        paper-k6) run paper-k6 6 ;;
+        multi-k3) run multi-k3 3 "${MULTI[@]}" ;;
+        multi-k6) run multi-k6 6 "${MULTI[@]}" ;;
+        *) echo "unknown version $name" >&2; exit 2 ;;
+    esac
+done
 echo "=== $(date -u +%FT%TZ) study q$N finished"
