@@ -6,6 +6,17 @@ candidates (empty, whitespace, an echo of the prompt or query: those are retried
 still fails becomes an :class:`LLMFailure` with the reason; it never becomes an empty candidate. Authentication,
 permission and unknown-model errors stop the run: retrying cannot fix them.
 
+Request shapes: one request per candidate (``n=1``, each with its own seed), or, when the K candidates of a query
+share one prompt (demo policy ``per_query``) and ``use_n`` is set, one request with ``n=K`` whose choices become
+candidates 0..K-1 (vLLM samples them from one prompt and shares its KV cache). The first such request of a
+generator probes the server: when it returns fewer choices than asked (llama.cpp returns one), the generator falls
+back to one request per candidate for the rest of its work and says so once in :attr:`ThoughtGenerator.stats`.
+
+Token accounting: every result carries the tokens spent on its key over all attempts (``prompt_tokens``,
+``completion_tokens``, from the response's ``usage``). With ``n=K`` the request's usage is divided among its
+choices so that the sums stay exact (a choice's completion tokens are counted from its log-probs when the server
+returns them). ``finish_reason`` is kept as the server gave it (``length``: the thought was cut at ``max_tokens``).
+
 Example:
     >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2")
     >>> cfg.model_dump()["api_key"] is None          # the key is never dumped
@@ -59,6 +70,10 @@ class LLMConfig(BaseModel):
     )
     backoff_initial_s: float = Field(0.5, ge=0, description="First backoff; doubles each retry, plus jitter.")
     backoff_max_s: float = Field(20.0, ge=0, description="Longest backoff.")
+    logprobs: bool = Field(
+        False,
+        description="Ask for token log-probs and keep each candidate's mean (servers that return them).",
+    )
 
     def resolve_api_key(self) -> SecretStr:
         """Return the key from the config, a Prefect Secret block, or the environment (a dummy when none)."""
@@ -103,6 +118,8 @@ class Thought:
     completion_tokens: int | None
     attempts: int
     cached: bool
+    prompt_tokens: int | None = None
+    mean_logprob: float | None = None
 
 
 @dataclass
@@ -113,10 +130,48 @@ class LLMFailure:
     candidate_idx: int
     reason: str
     attempts: int
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class BadOutput(Exception):
     """The endpoint answered, but the text cannot be a candidate (retried with the next seed)."""
+
+
+@dataclass
+class _Spent:
+    """Tokens spent on one key so far (None until a response reports usage)."""
+
+    prompt: int | None = None
+    completion: int | None = None
+
+    def add(self, prompt: int | None, completion: int | None) -> None:
+        if prompt is not None:
+            self.prompt = (self.prompt or 0) + prompt
+        if completion is not None:
+            self.completion = (self.completion or 0) + completion
+
+
+def _split(total: int | None, parts: int) -> list[int | None]:
+    """Split ``total`` into ``parts`` integers that sum to it (the remainder goes to the first)."""
+    if total is None:
+        return [None] * parts
+    base, rest = divmod(total, parts)
+    return [base + (i < rest) for i in range(parts)]
+
+
+def _choice_fields(choice: Any) -> dict[str, Any]:
+    """Content, finish reason, and (when log-probs came back) token count and mean log-prob of one choice."""
+    text = choice.message.content if getattr(choice, "message", None) else None
+    if not isinstance(text, str):
+        raise BadOutput("response has no message content")
+    out: dict[str, Any] = {"content": text, "finish_reason": choice.finish_reason}
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if content:
+        values = [t.logprob for t in content]
+        out["completion_tokens"] = len(values)
+        out["mean_logprob"] = sum(values) / len(values)
+    return out
 
 
 _FATAL = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
@@ -160,7 +215,12 @@ class ThoughtGenerator:
     sampling: SamplingConfig
     config: LLMConfig
     cache: ResponseCache | None = None
-    stats: dict[str, int] = field(default_factory=lambda: {"requests": 0, "cache_hits": 0, "retries": 0})
+    use_n: bool = False
+    stats: dict[str, int] = field(
+        default_factory=lambda: {"requests": 0, "cache_hits": 0, "retries": 0, "n_requests": 0}
+    )
+    n_honoured: bool | None = None  # None until the first n=K request says
+    n_fallback: dict[str, Any] | None = None  # what the server did when it ignored n (recorded once)
 
     def _client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -171,52 +231,119 @@ class ThoughtGenerator:
         )
 
     def _sampling_for(self, seed: int) -> dict[str, Any]:
-        return {
+        params = {
             "temperature": self.sampling.temperature,
             "top_p": self.sampling.top_p,
             "max_tokens": self.sampling.max_tokens,
             "seed": seed,
         }
+        if self.config.logprobs:
+            params["logprobs"] = True
+        return params
 
-    async def _attempt(self, client: openai.AsyncOpenAI, req: ThoughtRequest, attempt: int) -> Thought:
-        seed = candidate_seed(self.sampling.seed, req.query_id, req.candidate_idx, attempt)
+    async def _create(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: list[dict[str, str]],
+        n: int,
+        seed: int,
+        spent: list[_Spent],
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One chat request (or a cache hit): its choices as dicts, and whether they came from the cache.
+
+        The request's usage is added to ``spent`` (one entry per choice asked for) before the choices are
+        checked, so the tokens of a bad output are counted too.
+        """
         params = self._sampling_for(seed)
-        key = ResponseCache.key(self.model, req.messages, params) if self.cache else None
+        key = (
+            ResponseCache.key(self.model, messages, {**params, "n": n} if n > 1 else params)
+            if self.cache
+            else None
+        )
         hit = self.cache.get(key) if self.cache else None
         if hit is not None:
             self.stats["cache_hits"] += 1
-            text, finish, ntok, cached = (
-                hit["content"],
-                hit.get("finish_reason"),
-                hit.get("completion_tokens"),
-                True,
-            )
+            return hit.get("choices") or [hit], True
+        self.stats["requests"] += 1
+        self.stats["n_requests"] += n > 1
+        resp = await client.chat.completions.create(model=self.model, messages=messages, n=n, **params)
+        usage = getattr(resp, "usage", None)
+        choices = [
+            _choice_fields(c) for c in sorted(getattr(resp, "choices", None) or [], key=lambda c: c.index)
+        ]
+        prompt = _split(getattr(usage, "prompt_tokens", None), len(spent))
+        counted = [c.get("completion_tokens") for c in choices]
+        if len(choices) == len(spent) and all(t is not None for t in counted):
+            completion = counted
         else:
-            self.stats["requests"] += 1
-            resp = await client.chat.completions.create(
-                model=self.model, messages=req.messages, n=1, **params
-            )
-            if not getattr(resp, "choices", None):
-                raise BadOutput("response has no choices")
-            choice = resp.choices[0]
-            text = choice.message.content if choice.message else None
-            if not isinstance(text, str):
-                raise BadOutput("response has no message content")
-            finish = choice.finish_reason
-            ntok = resp.usage.completion_tokens if getattr(resp, "usage", None) else None
-            cached = False
-        thought = clean_thought(text)
+            completion = _split(getattr(usage, "completion_tokens", None), len(spent))
+        for s, p, c in zip(spent, prompt, completion, strict=True):
+            s.add(p, c)
+        for c, p, t in zip(choices, prompt, completion, strict=False):
+            c.update(prompt_tokens=p, completion_tokens=t)
+        if not choices:
+            raise BadOutput("response has no choices")
+        return choices, False
+
+    def _thought(
+        self, req: ThoughtRequest, choice: dict, seed: int, attempts: int, cached: bool, spent: _Spent
+    ):
+        """The candidate from one choice, or BadOutput when its text cannot be one."""
+        thought = clean_thought(choice["content"])
         problem = thought_problem(thought, req.query, req.messages)
         if problem:
             raise BadOutput(problem)
-        if self.cache and not cached:
-            self.cache.put(key, {"content": text, "finish_reason": finish, "completion_tokens": ntok})
-        return Thought(req.query_id, req.candidate_idx, thought, seed, finish, ntok, attempt + 1, cached)
+        return Thought(
+            req.query_id,
+            req.candidate_idx,
+            thought,
+            seed,
+            choice.get("finish_reason"),
+            choice.get("completion_tokens") if cached else spent.completion,
+            attempts,
+            cached,
+            prompt_tokens=choice.get("prompt_tokens") if cached else spent.prompt,
+            mean_logprob=choice.get("mean_logprob"),
+        )
 
-    async def _one(self, client, sem: asyncio.Semaphore, req: ThoughtRequest) -> Thought | LLMFailure:
-        attempt = 0
+    async def _attempt(
+        self, client: openai.AsyncOpenAI, req: ThoughtRequest, attempt: int, spent: _Spent
+    ) -> Thought:
+        seed = candidate_seed(self.sampling.seed, req.query_id, req.candidate_idx, attempt)
+        choices, cached = await self._create(client, req.messages, 1, seed, [spent])
+        thought = self._thought(req, choices[0], seed, attempt + 1, cached, spent)
+        if self.cache and not cached:
+            params = self._sampling_for(seed)
+            self.cache.put(ResponseCache.key(self.model, req.messages, params), choices[0])
+        return thought
+
+    def _retrying(self, attempts: int) -> AsyncRetrying:
+        return AsyncRetrying(
+            stop=stop_after_attempt(max(1, attempts)),
+            wait=wait_exponential_jitter(
+                initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
+            ),
+            retry=retry_if_exception(_retryable),
+            reraise=False,
+        )
+
+    async def _one(
+        self,
+        client,
+        sem: asyncio.Semaphore,
+        req: ThoughtRequest,
+        first_attempt: int = 0,
+        spent: _Spent | None = None,
+    ) -> Thought | LLMFailure:
+        """One candidate by requests with n=1; ``first_attempt`` > 0 continues after an n=K request's choice."""
+        spent = spent or _Spent()
+        attempt = first_attempt
+        if first_attempt >= self.config.max_attempts:
+            return LLMFailure(
+                req.query_id, req.candidate_idx, "no attempts left", attempt, spent.prompt, spent.completion
+            )
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_attempts),
+            stop=stop_after_attempt(self.config.max_attempts - first_attempt),
             wait=wait_exponential_jitter(
                 initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
             ),
@@ -227,20 +354,97 @@ class ThoughtGenerator:
             async for att in retrying:
                 with att:
                     async with sem:
-                        attempt = att.retry_state.attempt_number - 1
+                        attempt = first_attempt + att.retry_state.attempt_number - 1
                         if attempt:
                             self.stats["retries"] += 1
-                        return await self._attempt(client, req, attempt)
+                        return await self._attempt(client, req, attempt, spent)
         except RetryError as err:
             exc = err.last_attempt.exception()
-            return LLMFailure(req.query_id, req.candidate_idx, _describe(exc), attempt + 1)
+            return LLMFailure(
+                req.query_id, req.candidate_idx, _describe(exc), attempt + 1, spent.prompt, spent.completion
+            )
         except _FATAL as exc:
             raise ConfigError(
                 f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
             ) from None
         except _REJECTED as exc:
-            return LLMFailure(req.query_id, req.candidate_idx, _describe(exc), attempt + 1)
+            return LLMFailure(
+                req.query_id, req.candidate_idx, _describe(exc), attempt + 1, spent.prompt, spent.completion
+            )
         raise AssertionError("unreachable")
+
+    async def _group(
+        self, client, sem: asyncio.Semaphore, reqs: list[ThoughtRequest]
+    ) -> list[Thought | LLMFailure]:
+        """The K candidates of one query that share a prompt: one request with n=K, or one per candidate."""
+        if len(reqs) == 1 or self.n_honoured is False:
+            return list(await asyncio.gather(*(self._one(client, sem, r) for r in reqs)))
+        if self.n_honoured is None:
+            async with self._probe:  # the first n request learns whether the server honours n
+                if self.n_honoured is None:
+                    return await self._n_request(client, sem, reqs)
+            if self.n_honoured is False:
+                return list(await asyncio.gather(*(self._one(client, sem, r) for r in reqs)))
+        return await self._n_request(client, sem, reqs)
+
+    async def _n_request(
+        self, client, sem: asyncio.Semaphore, reqs: list[ThoughtRequest]
+    ) -> list[Thought | LLMFailure]:
+        k, head = len(reqs), reqs[0]
+        spent = [_Spent() for _ in reqs]
+        attempt = 0
+        try:
+            async for att in self._retrying(self.config.max_attempts):
+                with att:
+                    async with sem:
+                        attempt = att.retry_state.attempt_number - 1
+                        if attempt:
+                            self.stats["retries"] += 1
+                        seed = candidate_seed(self.sampling.seed, head.query_id, -2, attempt)
+                        choices, cached = await self._create(client, head.messages, k, seed, spent)
+        except RetryError as err:
+            exc = err.last_attempt.exception()
+            return [
+                LLMFailure(r.query_id, r.candidate_idx, _describe(exc), attempt + 1, s.prompt, s.completion)
+                for r, s in zip(reqs, spent, strict=True)
+            ]
+        except _FATAL as exc:
+            raise ConfigError(
+                f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
+            ) from None
+        except _REJECTED as exc:
+            return [
+                LLMFailure(r.query_id, r.candidate_idx, _describe(exc), attempt + 1, s.prompt, s.completion)
+                for r, s in zip(reqs, spent, strict=True)
+            ]
+        if len(choices) < k:
+            self.n_honoured = False
+            self.n_fallback = {"n_requested": k, "choices_returned": len(choices)}
+            log.info(
+                "the server returned %d of n=%d choices: one request per candidate from now on",
+                len(choices),
+                k,
+            )
+            return list(
+                await asyncio.gather(
+                    *(self._one(client, sem, r, 0, s) for r, s in zip(reqs, spent, strict=True))
+                )
+            )
+        self.n_honoured = True
+        if self.cache and not cached:
+            params = {**self._sampling_for(seed), "n": k}
+            self.cache.put(ResponseCache.key(self.model, head.messages, params), {"choices": choices[:k]})
+        out: list[Thought | LLMFailure | None] = [None] * k
+        redo = []
+        for i, (req, choice, s) in enumerate(zip(reqs, choices, spent, strict=False)):
+            try:
+                out[i] = self._thought(req, choice, seed, attempt + 1, cached, s)
+            except BadOutput:  # this choice cannot be a candidate: ask for it alone with the next seeds
+                redo.append(i)
+        again = await asyncio.gather(*(self._one(client, sem, reqs[i], attempt + 1, spent[i]) for i in redo))
+        for i, r in zip(redo, again, strict=True):
+            out[i] = r
+        return out
 
     async def generate(self, requests: list[ThoughtRequest]) -> list[Thought | LLMFailure]:
         """Generate every request; results come back in request order, one per request.
@@ -249,8 +453,28 @@ class ThoughtGenerator:
             ConfigError: the endpoint refused the key, the permission or the model.
         """
         sem = asyncio.Semaphore(self.config.concurrency)
+        self._probe = asyncio.Lock()
+        groups = _groups(requests) if self.use_n else [[r] for r in requests]
         async with self._client() as client:
-            return list(await asyncio.gather(*(self._one(client, sem, r) for r in requests)))
+            done = await asyncio.gather(*(self._group(client, sem, g) for g in groups))
+        return [r for g in done for r in g]
+
+
+def _groups(requests: list[ThoughtRequest]) -> list[list[ThoughtRequest]]:
+    """Runs of consecutive requests of one query with the same prompt (candidate_idx 0, 1, ... in order)."""
+    out: list[list[ThoughtRequest]] = []
+    for r in requests:
+        last = out[-1][-1] if out else None
+        if (
+            last is not None
+            and last.query_id == r.query_id
+            and last.messages == r.messages
+            and r.candidate_idx == last.candidate_idx + 1
+        ):
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return out
 
 
 async def first_model(base_url: str, api_key: SecretStr) -> str:

@@ -2,9 +2,16 @@
 
 Pure functions only, so the pairing of every prompt with its query is easy to test.
 
-The layout follows DESIGN.md §1: a short system message and a user message with four blocks
-``Task:``, ``Examples:``, ``Query:``, ``Response:``. Demos are drawn afresh for every candidate, from *other*
-training pairs: never the query itself, never a pair whose document is one of the query's positives.
+The ``paper`` layout follows DESIGN.md §1: a short system message and a user message with four blocks
+``Task:``, ``Examples:``, ``Query:``, ``Response:``. It already ends with the query, so the tokens a prefix cache
+can reuse are the system message, the task and the demos. The ``prefix`` layout moves those fixed parts into the
+system message and leaves only ``Query:`` and ``Response:`` in the user message, so the fixed parts are whole
+leading messages (what message-level prompt caches and chat templates that re-render the last turn need).
+
+Demos come from *other* training pairs: never the query itself, never a pair whose document is one of the query's
+positives. The demo policy ``per_candidate`` (the paper's) draws them afresh for every candidate so candidates
+differ; ``per_query`` draws once per query, so the K candidates share one prompt and a server that honours ``n``
+can sample all K from one request (vLLM shares the prompt's KV cache between them).
 
 Example:
     >>> pool = DemoPool([("q1", "why?", "d1", "because."), ("q2", "how?", "d2", "like so.")])
@@ -22,6 +29,7 @@ import json
 import random
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +37,9 @@ SYSTEM_MESSAGE = (
     "You are an expert. Answer the task directly. Do not ask for clarification and do not repeat the query."
 )
 TASK_TEXT = "Think about a plausible response to address the query."
+
+
+_LATER_FIELDS = ("demo_policy", "layout")
 
 
 class PromptConfig(BaseModel):
@@ -43,10 +54,22 @@ class PromptConfig(BaseModel):
         description="Demo passages are cut to this many words (keeps prompts short for small servers).",
     )
     demo_query_words: int = Field(64, ge=4, description="Demo queries are cut to this many words.")
+    demo_policy: Literal["per_candidate", "per_query"] = Field(
+        "per_candidate",
+        description="Demos drawn per candidate (the paper's) or once per query (K candidates share one prompt, "
+        "so one request with n=K can serve them).",
+    )
+    layout: Literal["paper", "prefix"] = Field(
+        "paper",
+        description="paper: Task/Examples/Query/Response in the user message; prefix: system, task and demos "
+        "in the system message, only the query in the user message.",
+    )
 
     def template_hash(self) -> str:
         """A hash of everything that shapes the prompt (recorded in the manifest, part of the version)."""
-        blob = json.dumps({"v": 1, **self.model_dump()}, sort_keys=True)
+        # Fields added later enter the hash only when set, so versions made before them keep their ids.
+        later = {f for f in _LATER_FIELDS if getattr(self, f) == type(self).model_fields[f].default}
+        blob = json.dumps({"v": 1, **self.model_dump(exclude=later)}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -126,13 +149,20 @@ def build_messages(query: str, demos: list[Demo], cfg: PromptConfig) -> list[dic
         cfg: prompt configuration.
 
     Returns:
-        ``[{"role": "system", ...}, {"role": "user", ...}]``.
+        ``[{"role": "system", ...}, {"role": "user", ...}]``; both layouts end with the query and ``Response:``.
     """
     examples = "\n\n".join(
         f"Query: {_cut(d.query, cfg.demo_query_words)}\nResponse: {_cut(d.passage, cfg.demo_passage_words)}"
         for d in demos
     )
-    user = f"Task: {cfg.task}\n\nExamples:\n{examples}\n\nQuery: {query}\n\nResponse:"
+    fixed = f"Task: {cfg.task}\n\nExamples:\n{examples}"
+    if cfg.layout == "prefix":
+        system = f"{cfg.system}\n\n{fixed}"
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"Query: {query}\n\nResponse:"},
+        ]
+    user = f"{fixed}\n\nQuery: {query}\n\nResponse:"
     return [{"role": "system", "content": cfg.system}, {"role": "user", "content": user}]
 
 

@@ -4,9 +4,13 @@ It answers ``POST /v1/chat/completions`` with a thought that quotes the request'
 prove every candidate belongs to its query. With ``--fail-rate`` it fails that share of calls, spread over HTTP 500,
 HTTP 429, timeouts (sleeps past the client's timeout), empty content, and malformed bodies.
 
+It honours ``n`` (n distinct choices, as vLLM does) unless started with ``--ignore-n`` (one choice, as llama.cpp
+does). ``usage`` counts words as tokens (the prompt once per request, as vLLM does); a thought longer than
+``max_tokens`` words is cut there with ``finish_reason="length"``; ``logprobs=true`` adds one log-prob per token.
+
 With ``FAKE_REQUIRED_KEY`` set in its environment it answers 401 to any other key.
 
-Run: ``python -m o1embed.tasks.testing.openai_server --port 8123 [--fail-rate 0.3] [--latency 0.05]``.
+Run: ``python -m o1embed.tasks.testing.openai_server --port 8123 [--fail-rate 0.3] [--latency 0.05] [--ignore-n]``.
 """
 
 from __future__ import annotations
@@ -28,10 +32,15 @@ FAULTS = ("http500", "http429", "timeout", "empty", "malformed", "no_choices")
 
 
 def make_app(
-    fail_rate: float, latency: float, timeout_sleep: float, seed: int, required_key: str = ""
+    fail_rate: float,
+    latency: float,
+    timeout_sleep: float,
+    seed: int,
+    required_key: str = "",
+    ignore_n: bool = False,
 ) -> Starlette:
     rng = random.Random(seed)
-    counters = {"calls": 0, "unauthorized": 0, **dict.fromkeys(FAULTS, 0)}
+    counters = {"calls": 0, "unauthorized": 0, "choices": 0, **dict.fromkeys(FAULTS, 0)}
     seen: dict[str, int] = {}  # query text -> calls
 
     async def chat(request: Request) -> Response:
@@ -63,24 +72,45 @@ def make_app(
         user = body["messages"][-1]["content"]
         query = user.rsplit("Query: ", 1)[-1].removesuffix("Response:").strip()
         seen[query] = seen.get(query, 0) + 1
-        if content is None:
-            content = (
-                f"Thinking about [{query}] with seed {body.get('seed')}: the answer concerns its key terms."
-            )
+        n = 1 if ignore_n else max(1, int(body.get("n") or 1))
+        max_tokens = int(body.get("max_tokens") or 1 << 30)
+        choices, completion = [], 0
+        for i in range(n):
+            text, finish = content, "stop"
+            if text is None:
+                text = (
+                    f"Thinking about [{query}] with seed {body.get('seed')} choice {i}: "
+                    "the answer concerns its key terms."
+                )
+                words = text.split(" ")
+                if len(words) > max_tokens:
+                    text, finish = " ".join(words[:max_tokens]), "length"
+            ntok = len(text.split())
+            completion += ntok
+            choice = {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            if body.get("logprobs"):
+                toks = text.split()
+                choice["logprobs"] = {
+                    "content": [
+                        {"token": t, "logprob": -0.1 * (1 + j % 5), "bytes": None, "top_logprobs": []}
+                        for j, t in enumerate(toks)
+                    ]
+                }
+            choices.append(choice)
+        counters["choices"] += n
+        prompt = sum(len(m["content"].split()) for m in body["messages"])
         return JSONResponse(
             {
                 "id": f"chatcmpl-{counters['calls']}",
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model", "fake"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 12, "total_tokens": 22},
+                "choices": choices,
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
             }
         )
 
@@ -108,8 +138,16 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--timeout-sleep", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ignore-n", action="store_true", help="answer one choice whatever n asks (llama.cpp)")
     a = ap.parse_args()
-    app = make_app(a.fail_rate, a.latency, a.timeout_sleep, a.seed, os.environ.get("FAKE_REQUIRED_KEY", ""))
+    app = make_app(
+        a.fail_rate,
+        a.latency,
+        a.timeout_sleep,
+        a.seed,
+        os.environ.get("FAKE_REQUIRED_KEY", ""),
+        ignore_n=a.ignore_n,
+    )
     uvicorn.run(app, host="127.0.0.1", port=a.port, log_level="warning", access_log=False)
 
 

@@ -20,6 +20,7 @@ def fake_openai_server(
     timeout_sleep: float = 3.0,
     seed: int = 0,
     required_key: str = "",
+    ignore_n: bool = False,
 ):
     """Yield the base URL of a running fake server; stop it afterwards."""
     port = free_port()
@@ -33,6 +34,7 @@ def fake_openai_server(
         str(fail_rate),
     ]
     cmd += ["--latency", str(latency), "--timeout-sleep", str(timeout_sleep), "--seed", str(seed)]
+    cmd += ["--ignore-n"] if ignore_n else []
     env = {**os.environ, "FAKE_REQUIRED_KEY": required_key}
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}/v1"
