@@ -202,34 +202,71 @@ class ShardSummary:
     node: str = "local"
 
 
+@dataclass
+class DemoInputs:
+    """What every shard's requests draw on: query texts, positives per query, and the demo pool."""
+
+    queries: dict[str, str]
+    positives: dict[str, set[str]]
+    pool: DemoPool
+
+    @classmethod
+    def from_tables(cls, ingest_tables: dict[str, pa.Table]) -> DemoInputs:
+        """Build from the ``corpus`` (at least the pairs' documents), ``queries`` and ``pairs`` tables."""
+        queries = dict(
+            zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True)
+        )
+        corpus = ingest_tables["corpus"]
+        doc_text = {
+            d: f"{t} {x}".strip()
+            for d, t, x in zip(*(corpus[c].to_pylist() for c in ("doc_id", "title", "text")), strict=True)
+        }
+        pairs = ingest_tables["pairs"].filter(pc.greater(ingest_tables["pairs"]["score"], 0))
+        positives: dict[str, set[str]] = {}
+        pool_pairs = []
+        for q, d in zip(pairs["query_id"].to_pylist(), pairs["doc_id"].to_pylist(), strict=True):
+            positives.setdefault(q, set()).add(d)
+            pool_pairs.append((q, queries[q], d, doc_text[d]))
+        return cls(queries, positives, DemoPool(pool_pairs))
+
+
+_DEMO_INPUTS: dict[
+    tuple, DemoInputs
+] = {}  # per worker process: the last version's inputs, reused by its shards
+
+
+def demo_inputs(dv: DatasetVersion) -> DemoInputs:
+    """:class:`DemoInputs` of ``dv``'s snapshots, built once per process and snapshot state (not once per shard).
+
+    A shard's cost would otherwise grow with the whole version's queries, so a run's with their square.
+    """
+    files = [f for t in ("corpus", "queries", "pairs") for f in dv.files(t)]
+    key = (str(dv.root), dv.partition, *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    if key not in _DEMO_INPUTS:
+        _DEMO_INPUTS.clear()
+        _DEMO_INPUTS[key] = DemoInputs.from_tables(shard_inputs(dv))
+    return _DEMO_INPUTS[key]
+
+
 def build_requests(
-    query_ids: list[str], ingest_tables: dict[str, pa.Table], cfg: SynthesisConfig
+    query_ids: list[str],
+    ingest_tables: dict[str, pa.Table] | DemoInputs,
+    cfg: SynthesisConfig,
 ) -> list[ThoughtRequest]:
     """Build the K requests of each query, with seeded demos per candidate or per query (``prompt.demo_policy``).
 
     Args:
         query_ids: the shard's queries.
         ingest_tables: ``corpus``, ``queries`` and ``pairs`` snapshots (the corpus may be cut to the documents of
-            the pairs: no other document is read).
+            the pairs: no other document is read), or :class:`DemoInputs` built from them.
         cfg: the synthesis config.
 
     Returns:
         One request per (query_id, candidate_idx), in that order; with ``per_query`` the K requests of a query
         share one message list.
     """
-    queries = dict(zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True))
-    corpus = ingest_tables["corpus"]
-    doc_text = {
-        d: f"{t} {x}".strip()
-        for d, t, x in zip(*(corpus[c].to_pylist() for c in ("doc_id", "title", "text")), strict=True)
-    }
-    pairs = ingest_tables["pairs"].filter(pc.greater(ingest_tables["pairs"]["score"], 0))
-    positives: dict[str, set[str]] = {}
-    pool_pairs = []
-    for q, d in zip(pairs["query_id"].to_pylist(), pairs["doc_id"].to_pylist(), strict=True):
-        positives.setdefault(q, set()).add(d)
-        pool_pairs.append((q, queries[q], d, doc_text[d]))
-    pool = DemoPool(pool_pairs)
+    inputs = ingest_tables if isinstance(ingest_tables, DemoInputs) else DemoInputs.from_tables(ingest_tables)
+    queries, positives, pool = inputs.queries, inputs.positives, inputs.pool
     out = []
     shared = cfg.prompt.demo_policy == "per_query"
     for qid in query_ids:
@@ -290,7 +327,7 @@ def synthesize_shard(
     Raises:
         ConfigError: the endpoint refuses the key or the model (the shard is not written).
     """
-    requests = build_requests(query_ids, shard_inputs(dv), cfg)
+    requests = build_requests(query_ids, demo_inputs(dv), cfg)
     gen = ThoughtGenerator(
         base_url,
         model,

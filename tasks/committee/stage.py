@@ -157,6 +157,22 @@ def report_paths(dv: DatasetVersion, revision: int) -> tuple[Path, Path]:
     )
 
 
+_STATS_COLUMNS = {  # what vote_statistics and gain_histogram_png read
+    "examples": [
+        "query_id",
+        "policy",
+        "winner_idx",
+        "votes",
+        "gain",
+        "beats_query",
+        "candidate_idxs",
+        "candidate_gains",
+    ],
+    "judgements": ["query_id", "candidate_idx", "member", "reciprocal_rank", "gain", "vote"],
+    "errors": ["stage", "reason"],
+}
+
+
 def finalize(
     dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[dict]
 ) -> dict:
@@ -167,7 +183,10 @@ def finalize(
     """
     from o1embed.tasks.atomic import write_json_atomic
 
-    examples, judgements, errors = dv.read("examples"), dv.read("judgements"), dv.read("errors")
+    # Only the columns the statistics read: the lists of negatives and the texts would grow the driver with queries.
+    examples = dv.read("examples", columns=_STATS_COLUMNS["examples"])
+    judgements = dv.read("judgements", columns=_STATS_COLUMNS["judgements"])
+    errors = dv.read("errors", columns=_STATS_COLUMNS["errors"])
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)
     stats["planned_queries"] = sum(len(v) for v in planned.values())
