@@ -18,9 +18,9 @@ import argparse
 import json
 import logging
 
-from o1embed.flows.cli.committee import resolve_version
 from o1embed.tasks.committee.check import OUTSIDE_BM25, outside_check
 from o1embed.tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.shards import only_version
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
         else RetrieverSpec(kind="dense", name="outside-dense", model_path=args.dense)
     )
     report = outside_check(
-        resolve_version(args.output_root, args.dataset, args.split, args.version), spec, args.seed
+        only_version(args.output_root, args.dataset, args.split, args.version), spec, args.seed
     )
     print(json.dumps(report, indent=2))
     print(f"mean_gain_chosen={report['mean_gain_chosen']:.4f}")

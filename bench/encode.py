@@ -20,7 +20,7 @@ Printed figures (same run, same thoughts):
 Run::
 
     .venv/bin/python bench/encode.py --model data/runs/o1-scifact-small/model   # a trained model, 64 queries
-    .venv/bin/python bench/encode.py --max-new-tokens 32                        # the prepared SmolLM2-135M backbone
+    .venv/bin/python bench/encode.py --max-new-tokens 32                        # SmolLM2-135M, prepared on first use
 
 Batch size and thought budget are the encoder's defaults (``query_batch_size``, ``max_new_tokens`` capped by the
 model's ``max_thought_tokens``) unless given: the figure is for the configuration evaluation runs with.
@@ -30,23 +30,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> None:
     import torch
 
+    from o1embed.tasks.errors import ConfigError
     from o1embed.tasks.paths import bundled_dataset
     from o1embed.trainer.encoder import EncoderConfig, O1Encoder
-    from o1embed.trainer.prepare import default_backbone_dir
+    from o1embed.trainer.prepare import resolve_backbone
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="Model folder (default: prepared SmolLM2-135M).")
+    parser.add_argument(
+        "--model", default=None, help="Model folder (default: SmolLM2-135M, prepared on first use)."
+    )
     parser.add_argument("--queries", type=int, default=64)
     parser.add_argument(
         "--batch", type=int, default=None, help="Queries generated together (default: EncoderConfig's)."
@@ -64,7 +62,10 @@ def main() -> None:
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = args.model or str(default_backbone_dir())
+    try:
+        model = str(resolve_backbone(args.model))
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
     folder = bundled_dataset("scifact")
     queries = [

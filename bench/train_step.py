@@ -15,7 +15,7 @@ every 2 ms on CPU, ``torch.cuda.max_memory_allocated`` on GPU); time is the mean
 
 Run::
 
-    .venv/bin/python bench/train_step.py                 # SmolLM2-135M (prepared), 4 queries x 128 tokens, CPU
+    .venv/bin/python bench/train_step.py                 # SmolLM2-135M (prepared on first use), 4 queries, CPU
     .venv/bin/python bench/train_step.py --queries 8 --steps 3 --model <folder>
 
 The last two lines are ``joint_speedup=<separate time / joint time>`` and
@@ -31,10 +31,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def _rss_bytes() -> int:
@@ -168,10 +164,13 @@ def run_variant(args) -> dict:
 
 
 def main() -> None:
-    from o1embed.trainer.prepare import default_backbone_dir
+    from o1embed.tasks.errors import ConfigError
+    from o1embed.trainer.prepare import resolve_backbone
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="Causal LM folder (default: prepared SmolLM2-135M).")
+    parser.add_argument(
+        "--model", default=None, help="Causal LM folder (default: SmolLM2-135M, prepared on first use)."
+    )
     parser.add_argument("--queries", type=int, default=4, help="Query sequences per step.")
     parser.add_argument("--thought-tokens", type=int, default=96, help="Thought tokens per sequence.")
     parser.add_argument(
@@ -181,7 +180,10 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--variant", choices=["joint", "separate"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.model = args.model or str(default_backbone_dir())
+    try:
+        args.model = str(resolve_backbone(args.model))
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
     if args.variant:
         print(json.dumps(run_variant(args)))
         return

@@ -11,7 +11,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from itertools import islice
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -22,8 +21,9 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NONE
-from prefect.futures import as_completed
 
+from o1embed.flows.progress import StageProgress
+from o1embed.flows.shard_loop import run_shards
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.members import start_members
 from o1embed.tasks.committee.report import statistics_rows
@@ -88,22 +88,35 @@ def committee(
             members = start_members(config, inputs.corpus.doc_ids, inputs.corpus.texts)
             try:
                 member_info = members.info()
-                progress = create_progress_artifact(0.0, description=f"committee {dv.partition}")
-                pending = iter(todo.items())
-                inflight: set = set()
+                artifact = create_progress_artifact(0.0, description=f"committee {dv.partition}")
+                live = StageProgress(
+                    f"committee {dv.partition}",
+                    total=sum(len(q) for q in todo.values()),
+                    unit="queries",
+                    rate_unit="candidates",
+                    logger=logger,
+                )
 
-                def submit_next() -> None:
-                    for shard, qids in islice(pending, 1):
-                        inflight.add(committee_shard.submit(dv, shard, qids, inputs, members, config))
+                def on_result(item, summary: dict) -> None:
+                    summaries.append(summary)
+                    update_progress_artifact(artifact, 100.0 * len(summaries) / len(todo))
+                    live.update(
+                        done=sum(s["queries"] for s in summaries),
+                        rate_of=sum(s["candidates"] for s in summaries),
+                        shards=f"{len(summaries)}/{len(todo)}",
+                        errors=sum(s["errors"] for s in summaries),
+                    )
 
-                for _ in range(config.max_parallel_shards):
-                    submit_next()
-                while inflight:
-                    fut = next(as_completed(inflight))
-                    inflight.remove(fut)
-                    summaries.append(fut.result())  # a failed shard fails the run; a rerun resumes
-                    update_progress_artifact(progress, 100.0 * len(summaries) / len(todo))
-                    submit_next()
+                try:
+                    run_shards(
+                        lambda item: committee_shard.submit(dv, item[0], item[1], inputs, members, config),
+                        todo.items(),
+                        config.max_parallel_shards,
+                        on_result=on_result,
+                        on_tick=lambda: live.update(),
+                    )
+                finally:
+                    live.close()
             finally:
                 members.stop()
         out = finalize(dv, config, member_info, summaries)

@@ -18,6 +18,7 @@ from o1embed.flows.train import overrides_for_version, train
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.evaluation.config import EvalConfig
 from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.trainer.model_card import write_model_card
 from o1embed.trainer.prepare import default_backbone_dir
 
 
@@ -62,6 +63,7 @@ def synth_and_train(
             }
         )
         report = evaluate_flow(config=ev)
+        write_model_card(t["model_dir"], report_dir=ev.out_dir)  # the card gains the evaluation table
     paths = {
         "shards": s["output_dir"],
         "model": t["model_dir"],

@@ -10,18 +10,19 @@ import asyncio
 import contextlib
 import os
 from dataclasses import asdict
-from itertools import islice
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NONE
-from prefect.futures import as_completed
 
 from o1embed.flows.committee import committee as committee_flow
+from o1embed.flows.progress import StageProgress
+from o1embed.flows.shard_loop import run_shards
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.llm_client import first_model
 from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
 from o1embed.tasks.ray_runtime import init_ray, run_remote
+from o1embed.tasks.shard_progress import clear_progress, read_progress
 from o1embed.tasks.synthesis import (
     SynthesisConfig,
     finish_revision,
@@ -114,28 +115,43 @@ def synthesize(
 
 
 def _run_shards(dv, plan, cfg: SynthesisConfig, base_url: str, model: str) -> list[dict]:
-    """Run the pending shards, at most ``cfg.parallel_shards`` at once, with a progress artifact."""
+    """Run the pending shards, at most ``cfg.parallel_shards`` at once, with a progress artifact and live
+    progress (requests done of total, candidates per second, retries and errors so far)."""
     logger = get_run_logger()
     init_ray()
-    progress = create_progress_artifact(0.0, description=f"synthesize {dv.partition}")
+    artifact = create_progress_artifact(0.0, description=f"synthesize {dv.partition}")
     done = len(plan.shards) - len(plan.pending)
-    todo = iter(plan.pending)
-    inflight: set = set()
+    k = cfg.candidates_per_query
+    live = StageProgress(
+        f"synthesize {dv.partition}",
+        total=k * sum(len(plan.shards[s]) for s in plan.pending),
+        unit="requests",
+        rate_unit="candidates",
+        logger=logger,
+    )
     summaries: list[dict] = []
 
-    def submit_next() -> None:
-        for s in islice(todo, 1):
-            inflight.add(synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, base_url, model))
+    def tick() -> None:
+        c = read_progress(dv, "llm", list(plan.pending))
+        live.update(done=c["done"], rate_of=c["candidates"], retries=c["retries"], errors=c["errors"])
 
-    for _ in range(cfg.parallel_shards):
-        submit_next()
-    while inflight:
-        fut = next(as_completed(inflight))
-        inflight.remove(fut)
-        summary = fut.result()  # a failed shard fails the run; a rerun resumes
+    def on_result(shard: str, summary) -> None:
+        nonlocal done
         logger.info("%s", summary)
         summaries.append(asdict(summary))
         done += 1
-        update_progress_artifact(progress, 100.0 * done / len(plan.shards))
-        submit_next()
+        update_progress_artifact(artifact, 100.0 * done / len(plan.shards))
+        tick()
+
+    try:
+        run_shards(
+            lambda s: synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, base_url, model),
+            plan.pending,
+            cfg.parallel_shards,
+            on_result=on_result,
+            on_tick=tick,
+        )
+    finally:
+        live.close()
+    clear_progress(dv, "llm")
     return summaries

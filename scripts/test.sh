@@ -7,6 +7,7 @@ bash scripts/setup.sh
 . .venv/bin/activate
 ruff check .
 ruff format --check .
+lint-imports   # the layering and no-cycle contracts in pyproject.toml
 trap 'bash scripts/services.sh stop' EXIT
 bash scripts/services.sh stop >/dev/null 2>&1 || true
 bash scripts/services.sh start --worker

@@ -6,10 +6,13 @@ BEIR layout::
     <folder>/queries.jsonl       {"_id", "text"}              one query per line
     <folder>/qrels/<split>.tsv   header "query-id<TAB>corpus-id<TAB>score", then one judgement per line
 
+Every file is read as UTF-8 with an optional byte-order mark (as Windows tools write it); CRLF line ends are
+accepted. A qrels score written as an integral float (``1.0``, ``2.0``) is that integer.
+
 A *fatal* problem (a missing file, a missing or wrong qrels header, no usable row) raises :class:`InputError` with
-the file and line. A bad *row* (invalid UTF-8 or JSON, a missing or empty field, a duplicate id, a judgement of an
-unknown query or document, a non-integer score) becomes a row of the ``errors`` table with file, line, field and
-reason; the good rows go on.
+the file and line; "no usable row" lists the first rows' reasons. A bad *row* (invalid UTF-8 or JSON, a missing or
+empty field, a duplicate id, a judgement of an unknown query or document, a score that is not a whole number, such
+as ``0.5`` or ``abc``) becomes a row of the ``errors`` table with file, line, field and reason; the good rows go on.
 
 Example:
     >>> from o1embed.tasks.ingest import load_beir
@@ -29,11 +32,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from o1embed.tasks.atomic import sha256_file
 from o1embed.tasks.errors import InputError
+from o1embed.tasks.hashing import sha256_file
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.schemas import CORPUS, ERRORS, PAIRS, QUERIES, error_row
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
+_REASONS_SHOWN = 3  # rows' reasons quoted in a fatal "no usable row" message
 
 
 @dataclass
@@ -56,13 +61,7 @@ class IngestResult:
 
     def positives(self) -> dict[str, list[str]]:
         """Map each query id to its positive document ids (score > 0), in file order."""
-        out: dict[str, list[str]] = {}
-        for q, d, s in zip(
-            *(self.pairs.column(c).to_pylist() for c in ("query_id", "doc_id", "score")), strict=True
-        ):
-            if s > 0:
-                out.setdefault(q, []).append(d)
-        return out
+        return positives_by_query(self.pairs)
 
 
 def text_sha256(text: str) -> str:
@@ -77,11 +76,14 @@ def _require(path: Path) -> Path:
 
 
 def _lines(path: Path, errors: list[dict]) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, text) for each non-blank line; record lines that are not UTF-8."""
+    """Yield (1-based line number, text) for each non-blank line; record lines that are not UTF-8.
+
+    A byte-order mark opening the file is dropped; CRLF and LF line ends are both accepted.
+    """
     with open(path, "rb") as f:
         for n, raw in enumerate(f, start=1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 errors.append(
                     error_row(
@@ -95,6 +97,36 @@ def _lines(path: Path, errors: list[dict]) -> Iterator[tuple[int, str]]:
                 continue
             if line.strip():
                 yield n, line.rstrip("\r\n")
+
+
+def _no_usable(what: str, path: Path, errors: list[dict]) -> InputError:
+    """The fatal error for a file with no usable row, quoting the first rows' reasons."""
+    mine = [e for e in errors if e["file"] == str(path)]
+    shown = "; ".join(
+        f"line {e['line'] if e['line'] is not None else '?'}"
+        + (f" [{e['field']}]" if e["field"] else "")
+        + f": {e['reason']}"
+        for e in mine[:_REASONS_SHOWN]
+    )
+    more = f" (and {len(mine) - _REASONS_SHOWN} more rejected rows)" if len(mine) > _REASONS_SHOWN else ""
+    return InputError(
+        f"no usable {what}" + (f"; rejected rows: {shown}{more}" if mine else ""), file=str(path)
+    )
+
+
+def _score(text: str) -> int:
+    """Parse a qrels score: an integer, or an integral float such as ``1.0``; raise ValueError otherwise."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"score {text!r} is not an integer") from None
+    if not value.is_integer():
+        raise ValueError(f"score {text!r} is not an integer (relevance grades are whole numbers)")
+    return int(value)
 
 
 def _string_field(obj: dict, name: str, *, required: bool, allow_empty: bool) -> str | None:
@@ -183,9 +215,9 @@ def _read_qrels(path: Path, query_ids: set[str], doc_ids: set[str], errors: list
         q, d, s = (c.strip() for c in cols)
         problem, fld = None, None
         try:
-            score = int(s)
-        except ValueError:
-            problem, fld = f"score {s!r} is not an integer", "score"
+            score = _score(s)
+        except ValueError as exc:
+            problem, fld = str(exc), "score"
         if problem is None and q not in query_ids:
             problem, fld = f"query {q!r} is not in queries.jsonl (or was rejected there)", "query-id"
         if problem is None and d not in doc_ids:
@@ -249,13 +281,13 @@ def load_beir(folder: str | Path, split: str) -> IngestResult:
         else:
             kept_docs.append(d)
     if not kept_docs:
-        raise InputError("no usable document", file=str(corpus_path))
+        raise _no_usable("document", corpus_path, errors)
     queries = _read_jsonl(queries_path, {"_id": (True, False), "text": (True, False)}, errors)
     if not queries:
-        raise InputError("no usable query", file=str(queries_path))
+        raise _no_usable("query", queries_path, errors)
     pairs = _read_qrels(qrels_path, {q["_id"] for q in queries}, {d["_id"] for d in kept_docs}, errors)
     if not pairs:
-        raise InputError("no usable judgement", file=str(qrels_path))
+        raise _no_usable("judgement", qrels_path, errors)
 
     corpus = pa.table(
         {

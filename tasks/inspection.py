@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.shards import list_versions
 
 TOKEN_TABLES = ("candidates", "errors")  # the tables whose rows carry the expert's usage
@@ -57,7 +58,8 @@ def inspect_version(dv, prices: tuple[float, float] | None = None) -> dict:
 
     Returns:
         ``{"dataset", "split", "version", "revisions", "tables": {name: rows}, "errors": [{stage, reason, rows}],
-        "votes": {...} | None, "manifest_rows": {name: rows}, "tokens": {table: {...}}, "request_modes"}``.
+        "votes": {...} | None (over the newest example per query), "manifest_rows": {name: rows},
+        "tokens": {table: {...}}, "demo_policy", "request_modes"}``.
     """
     manifest = dv.manifest() or {}
     out = {
@@ -89,9 +91,8 @@ def inspect_version(dv, prices: tuple[float, float] | None = None) -> dict:
             .collect()
         )
         out["errors"] = [{"stage": s, "reason": r, "rows": n} for s, r, n in summary.iter_rows()]
-    ex = _scan(dv, "examples")
-    if ex is not None:
-        df = ex.collect()
+    if out["tables"].get("examples"):
+        df = pl.from_arrow(read_current_examples(dv))  # an edited query counts once, with its new thought
         if df.height:
             out["votes"] = {
                 "examples": df.height,

@@ -15,12 +15,12 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from o1embed.tasks.atomic import write_json_atomic
+from o1embed.tasks.hashing import stable_hash
 
 
 class ResponseCache:
@@ -36,8 +36,7 @@ class ResponseCache:
     @staticmethod
     def key(model: str, messages: list[dict[str, str]], sampling: dict[str, Any]) -> str:
         """Return the cache key of one request."""
-        blob = json.dumps({"model": model, "messages": messages, "sampling": sampling}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return stable_hash({"model": model, "messages": messages, "sampling": sampling})
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"

@@ -6,11 +6,25 @@ candidates (empty, whitespace, an echo of the prompt or query: those are retried
 still fails becomes an :class:`LLMFailure` with the reason; it never becomes an empty candidate. Authentication,
 permission and unknown-model errors stop the run: retrying cannot fix them.
 
+Endpoints out of contract are bounded, not trusted:
+
+- *Slow bodies.* ``timeout_s`` is httpx's per-read timeout: a server sending a byte a second never trips it.
+  So every attempt also runs under a total deadline, ``request_deadline_s`` (``asyncio.timeout`` around the
+  whole call); an attempt that hits it is a retryable failure, counted in ``stats["deadline_hits"]``. All
+  attempts of one candidate, backoff waits included, share ``request_budget_s`` (time queued behind other
+  requests for a slot is not counted); a candidate that runs out of it becomes an :class:`LLMFailure`.
+- *Output past ``max_tokens``.* A thought far longer than its budget is **cut to the budget and marked**: its
+  ``finish_reason`` becomes ``"length"`` (as if the server had stopped it); ``stats["truncated"]`` counts it.
+  "Far longer" is measured in the expert's tokens when a ``count_tokens`` function is given, else as more
+  than ``max_tokens * LLMConfig.chars_per_token`` characters, a generous bound (English runs at about 4
+  characters per token), so an honest answer is never cut. It is never kept whole.
+- *More choices than asked for.* The first is kept; ``stats["extra_choices"]`` counts such responses.
+
 Request shapes: one request per candidate (``n=1``, each with its own seed), or, when the K candidates of a query
 share one prompt (demo policy ``per_query``) and ``use_n`` is set, one request with ``n=K`` whose choices become
 candidates 0..K-1 (vLLM samples them from one prompt and shares its KV cache). The first such request of a
 generator probes the server: when it returns fewer choices than asked (llama.cpp returns one), the generator falls
-back to one request per candidate for the rest of its work and says so once in :attr:`ThoughtGenerator.stats`.
+back to one request per candidate for the rest of its work and says so once (:attr:`ThoughtGenerator.n_fallback`).
 
 Token accounting: every result carries the tokens spent on its key over all attempts (``prompt_tokens``,
 ``completion_tokens``, from the response's ``usage``). With ``n=K`` the request's usage is divided among its
@@ -18,9 +32,9 @@ choices so that the sums stay exact (a choice's completion tokens are counted fr
 returns them). ``finish_reason`` is kept as the server gave it (``length``: the thought was cut at ``max_tokens``).
 
 Example:
-    >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2")
-    >>> cfg.model_dump()["api_key"] is None          # the key is never dumped
-    True
+    >>> cfg = LLMConfig(base_url="http://127.0.0.1:8000/v1", model="smollm2", api_key="sk-secret")
+    >>> "api_key" in cfg.model_dump()                # the key is never dumped
+    False
 """
 
 from __future__ import annotations
@@ -28,6 +42,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +59,7 @@ from tenacity import (
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.llm_cache import ResponseCache
-from o1embed.tasks.prompts import candidate_seed, clean_thought, thought_problem
+from o1embed.tasks.prompts import TASK_TEXT, candidate_seed, clean_thought, thought_problem
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +80,25 @@ class LLMConfig(BaseModel):
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the key.")
     api_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key.")
     concurrency: int = Field(4, ge=1, description="Requests in flight per shard.")
-    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-read timeout (httpx); see request_deadline_s.")
+    request_deadline_s: float = Field(
+        300.0,
+        gt=0,
+        description="Total deadline of one attempt: the whole response, however slowly it arrives; "
+        "an attempt that hits it is retried.",
+    )
+    request_budget_s: float | None = Field(
+        None,
+        gt=0,
+        description="Total time of one candidate over all its attempts, backoff waits included (not time "
+        "queued for a slot); None: max_attempts x (request_deadline_s + backoff_max_s).",
+    )
+    chars_per_token: float = Field(
+        8.0,
+        gt=0,
+        description="Generous characters-per-token bound: without a tokenizer, a thought longer than "
+        "max_tokens x this many characters is cut there and marked finish_reason 'length'.",
+    )
     max_attempts: int = Field(
         5, ge=1, description="Attempts per candidate (transient errors and bad outputs)."
     )
@@ -74,6 +108,12 @@ class LLMConfig(BaseModel):
         False,
         description="Ask for token log-probs and keep each candidate's mean (servers that return them).",
     )
+
+    def budget_s(self) -> float:
+        """Total time one candidate may take over all its attempts (see ``request_budget_s``)."""
+        if self.request_budget_s is not None:
+            return self.request_budget_s
+        return self.max_attempts * (self.request_deadline_s + self.backoff_max_s)
 
     def resolve_api_key(self) -> SecretStr:
         """Return the key from the config, a Prefect Secret block, or the environment (a dummy when none)."""
@@ -104,6 +144,8 @@ class ThoughtRequest:
     query: str
     messages: list[dict[str, str]]
     demo_query_ids: tuple[str, ...] = ()
+    style: str = "paper"
+    task: str = TASK_TEXT  # the Task text in ``messages`` (an output that echoes it is refused)
 
 
 @dataclass
@@ -136,6 +178,10 @@ class LLMFailure:
 
 class BadOutput(Exception):
     """The endpoint answered, but the text cannot be a candidate (retried with the next seed)."""
+
+
+class DeadlineExceeded(Exception):
+    """An attempt did not complete within ``request_deadline_s`` or the candidate's budget (retried)."""
 
 
 @dataclass
@@ -185,7 +231,7 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, _FATAL + _REJECTED):
         return False
     # Transport, status and body errors, and outputs that cannot be candidates; a bug in our code is not retried.
-    return isinstance(exc, openai.APIError | BadOutput | ValueError)
+    return isinstance(exc, openai.APIError | BadOutput | DeadlineExceeded | ValueError)
 
 
 def _describe(exc: BaseException) -> str:
@@ -193,6 +239,8 @@ def _describe(exc: BaseException) -> str:
         return f"HTTP {exc.status_code}: {type(exc).__name__}"
     if isinstance(exc, BadOutput):
         return f"bad output: {exc}"
+    if isinstance(exc, DeadlineExceeded):
+        return f"deadline: {exc}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -207,6 +255,9 @@ class ThoughtGenerator:
         sampling: sampling parameters.
         config: retries, timeouts, concurrency.
         cache: response cache, or None.
+        count_tokens: the expert's tokenizer as ``text -> number of tokens``, or None (the usual case: the
+            endpoint's tokenizer is not at hand); used to cut a thought past ``max_tokens``.
+        use_n: serve runs of requests of one query with the same prompt by one request with ``n=K``.
     """
 
     base_url: str
@@ -215,10 +266,20 @@ class ThoughtGenerator:
     sampling: SamplingConfig
     config: LLMConfig
     cache: ResponseCache | None = None
-    use_n: bool = False
+    count_tokens: Callable[[str], int] | None = None
     stats: dict[str, int] = field(
-        default_factory=lambda: {"requests": 0, "cache_hits": 0, "retries": 0, "n_requests": 0}
+        default_factory=lambda: {
+            "requests": 0,
+            "cache_hits": 0,
+            "retries": 0,
+            "deadline_hits": 0,  # attempts cut off by request_deadline_s or the candidate's budget
+            "truncated": 0,  # thoughts cut to max_tokens (the server ignored it)
+            "extra_choices": 0,  # responses with more choices than asked for (the first was kept)
+            "n_requests": 0,  # requests with n=K
+        }
     )
+    on_result: Callable[[Thought | LLMFailure], None] | None = None  # called as each request ends (progress)
+    use_n: bool = False
     n_honoured: bool | None = None  # None until the first n=K request says
     n_fallback: dict[str, Any] | None = None  # what the server did when it ignored n (recorded once)
 
@@ -241,6 +302,25 @@ class ThoughtGenerator:
             params["logprobs"] = True
         return params
 
+    def _within_budget(self, text: str, finish: str | None) -> tuple[str, str | None]:
+        """Cut a text far past ``max_tokens`` to the budget, marked ``finish_reason="length"``."""
+        budget = self.sampling.max_tokens
+        if self.count_tokens is not None:
+            if self.count_tokens(text) <= budget:
+                return text, finish
+            lo, hi = 0, len(text)  # the longest prefix within the budget
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if self.count_tokens(text[:mid]) <= budget else (lo, mid - 1)
+            cut = lo
+        else:
+            cut = int(budget * self.config.chars_per_token)
+            if len(text) <= cut:
+                return text, finish
+        self.stats["truncated"] += 1
+        log.warning("a thought of %d characters ran past max_tokens=%d: cut to %d", len(text), budget, cut)
+        return text[:cut], "length"
+
     async def _create(
         self,
         client: openai.AsyncOpenAI,
@@ -248,6 +328,7 @@ class ThoughtGenerator:
         n: int,
         seed: int,
         spent: list[_Spent],
+        limit_s: float,
     ) -> tuple[list[dict[str, Any]], bool]:
         """One chat request (or a cache hit): its choices as dicts, and whether they came from the cache.
 
@@ -266,11 +347,21 @@ class ThoughtGenerator:
             return hit.get("choices") or [hit], True
         self.stats["requests"] += 1
         self.stats["n_requests"] += n > 1
-        resp = await client.chat.completions.create(model=self.model, messages=messages, n=n, **params)
+        try:
+            async with asyncio.timeout(limit_s):  # the whole response: httpx's timeout is per read
+                resp = await client.chat.completions.create(
+                    model=self.model, messages=messages, n=n, **params
+                )
+        except TimeoutError:
+            self.stats["deadline_hits"] += 1
+            raise DeadlineExceeded(f"no complete response within {limit_s:.1f} s") from None
         usage = getattr(resp, "usage", None)
-        choices = [
-            _choice_fields(c) for c in sorted(getattr(resp, "choices", None) or [], key=lambda c: c.index)
-        ]
+        raw = sorted(getattr(resp, "choices", None) or [], key=lambda c: c.index)
+        if len(raw) > n:  # asked for n: keep the first n, and say so
+            self.stats["extra_choices"] += 1
+            log.warning("the endpoint sent %d choices where %d were asked; the first are kept", len(raw), n)
+            raw = raw[:n]
+        choices = [_choice_fields(c) for c in raw]
         prompt = _split(getattr(usage, "prompt_tokens", None), len(spent))
         counted = [c.get("completion_tokens") for c in choices]
         if len(choices) == len(spent) and all(t is not None for t in counted):
@@ -280,6 +371,7 @@ class ThoughtGenerator:
         for s, p, c in zip(spent, prompt, completion, strict=True):
             s.add(p, c)
         for c, p, t in zip(choices, prompt, completion, strict=False):
+            c["content"], c["finish_reason"] = self._within_budget(c["content"], c["finish_reason"])
             c.update(prompt_tokens=p, completion_tokens=t)
         if not choices:
             raise BadOutput("response has no choices")
@@ -287,10 +379,10 @@ class ThoughtGenerator:
 
     def _thought(
         self, req: ThoughtRequest, choice: dict, seed: int, attempts: int, cached: bool, spent: _Spent
-    ):
+    ) -> Thought:
         """The candidate from one choice, or BadOutput when its text cannot be one."""
         thought = clean_thought(choice["content"])
-        problem = thought_problem(thought, req.query, req.messages)
+        problem = thought_problem(thought, req.query, req.messages, req.task)
         if problem:
             raise BadOutput(problem)
         return Thought(
@@ -307,19 +399,21 @@ class ThoughtGenerator:
         )
 
     async def _attempt(
-        self, client: openai.AsyncOpenAI, req: ThoughtRequest, attempt: int, spent: _Spent
+        self, client: openai.AsyncOpenAI, req: ThoughtRequest, attempt: int, limit_s: float, spent: _Spent
     ) -> Thought:
         seed = candidate_seed(self.sampling.seed, req.query_id, req.candidate_idx, attempt)
-        choices, cached = await self._create(client, req.messages, 1, seed, [spent])
+        choices, cached = await self._create(client, req.messages, 1, seed, [spent], limit_s)
         thought = self._thought(req, choices[0], seed, attempt + 1, cached, spent)
         if self.cache and not cached:
-            params = self._sampling_for(seed)
-            self.cache.put(ResponseCache.key(self.model, req.messages, params), choices[0])
+            self.cache.put(ResponseCache.key(self.model, req.messages, self._sampling_for(seed)), choices[0])
         return thought
 
-    def _retrying(self, attempts: int) -> AsyncRetrying:
+    def _retrying(self, attempts: int, remaining: Callable[[], float]) -> AsyncRetrying:
+        def out_of_budget(state) -> bool:
+            return remaining() - (state.upcoming_sleep or 0.0) <= 0
+
         return AsyncRetrying(
-            stop=stop_after_attempt(max(1, attempts)),
+            stop=stop_after_attempt(max(1, attempts)) | out_of_budget,
             wait=wait_exponential_jitter(
                 initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
             ),
@@ -342,35 +436,39 @@ class ThoughtGenerator:
             return LLMFailure(
                 req.query_id, req.candidate_idx, "no attempts left", attempt, spent.prompt, spent.completion
             )
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_attempts - first_attempt),
-            wait=wait_exponential_jitter(
-                initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
-            ),
-            retry=retry_if_exception(_retryable),
-            reraise=False,
-        )
+        budget = self.config.budget_s()
+        start, queued = time.monotonic(), 0.0  # the budget counts own time: not the wait for a slot
+
+        def remaining() -> float:
+            return budget - (time.monotonic() - start - queued)
+
+        def failure(reason: str) -> LLMFailure:
+            return LLMFailure(
+                req.query_id, req.candidate_idx, reason, attempt + 1, spent.prompt, spent.completion
+            )
+
         try:
-            async for att in retrying:
+            async for att in self._retrying(self.config.max_attempts - first_attempt, remaining):
                 with att:
+                    waited = time.monotonic()
                     async with sem:
+                        queued += time.monotonic() - waited
                         attempt = first_attempt + att.retry_state.attempt_number - 1
                         if attempt:
                             self.stats["retries"] += 1
-                        return await self._attempt(client, req, attempt, spent)
+                        limit = min(self.config.request_deadline_s, remaining())
+                        return await self._attempt(client, req, attempt, limit, spent)
         except RetryError as err:
-            exc = err.last_attempt.exception()
-            return LLMFailure(
-                req.query_id, req.candidate_idx, _describe(exc), attempt + 1, spent.prompt, spent.completion
-            )
+            reason = _describe(err.last_attempt.exception())
+            if attempt + 1 < self.config.max_attempts:
+                reason = f"request budget of {budget:.1f} s spent; last: {reason}"
+            return failure(reason)
         except _FATAL as exc:
             raise ConfigError(
                 f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
             ) from None
         except _REJECTED as exc:
-            return LLMFailure(
-                req.query_id, req.candidate_idx, _describe(exc), attempt + 1, spent.prompt, spent.completion
-            )
+            return failure(_describe(exc))
         raise AssertionError("unreachable")
 
     async def _group(
@@ -393,30 +491,38 @@ class ThoughtGenerator:
         k, head = len(reqs), reqs[0]
         spent = [_Spent() for _ in reqs]
         attempt = 0
+        budget = self.config.budget_s()
+        start, queued = time.monotonic(), 0.0
+
+        def remaining() -> float:
+            return budget - (time.monotonic() - start - queued)
+
+        def failures(reason: str) -> list[Thought | LLMFailure]:
+            return [
+                LLMFailure(r.query_id, r.candidate_idx, reason, attempt + 1, s.prompt, s.completion)
+                for r, s in zip(reqs, spent, strict=True)
+            ]
+
         try:
-            async for att in self._retrying(self.config.max_attempts):
+            async for att in self._retrying(self.config.max_attempts, remaining):
                 with att:
+                    waited = time.monotonic()
                     async with sem:
+                        queued += time.monotonic() - waited
                         attempt = att.retry_state.attempt_number - 1
                         if attempt:
                             self.stats["retries"] += 1
                         seed = candidate_seed(self.sampling.seed, head.query_id, -2, attempt)
-                        choices, cached = await self._create(client, head.messages, k, seed, spent)
+                        limit = min(self.config.request_deadline_s, remaining())
+                        choices, cached = await self._create(client, head.messages, k, seed, spent, limit)
         except RetryError as err:
-            exc = err.last_attempt.exception()
-            return [
-                LLMFailure(r.query_id, r.candidate_idx, _describe(exc), attempt + 1, s.prompt, s.completion)
-                for r, s in zip(reqs, spent, strict=True)
-            ]
+            return failures(_describe(err.last_attempt.exception()))
         except _FATAL as exc:
             raise ConfigError(
                 f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
             ) from None
         except _REJECTED as exc:
-            return [
-                LLMFailure(r.query_id, r.candidate_idx, _describe(exc), attempt + 1, s.prompt, s.completion)
-                for r, s in zip(reqs, spent, strict=True)
-            ]
+            return failures(_describe(exc))
         if len(choices) < k:
             self.n_honoured = False
             self.n_fallback = {"n_requested": k, "choices_returned": len(choices)}
@@ -433,10 +539,10 @@ class ThoughtGenerator:
         self.n_honoured = True
         if self.cache and not cached:
             params = {**self._sampling_for(seed), "n": k}
-            self.cache.put(ResponseCache.key(self.model, head.messages, params), {"choices": choices[:k]})
+            self.cache.put(ResponseCache.key(self.model, head.messages, params), {"choices": choices})
         out: list[Thought | LLMFailure | None] = [None] * k
         redo = []
-        for i, (req, choice, s) in enumerate(zip(reqs, choices, spent, strict=False)):
+        for i, (req, choice, s) in enumerate(zip(reqs, choices, spent, strict=True)):
             try:
                 out[i] = self._thought(req, choice, seed, attempt + 1, cached, s)
             except BadOutput:  # this choice cannot be a candidate: ask for it alone with the next seeds
@@ -455,8 +561,16 @@ class ThoughtGenerator:
         sem = asyncio.Semaphore(self.config.concurrency)
         self._probe = asyncio.Lock()
         groups = _groups(requests) if self.use_n else [[r] for r in requests]
+
+        async def group(client, reqs: list[ThoughtRequest]) -> list[Thought | LLMFailure]:
+            res = await self._group(client, sem, reqs)
+            if self.on_result is not None:
+                for r in res:
+                    self.on_result(r)
+            return res
+
         async with self._client() as client:
-            done = await asyncio.gather(*(self._group(client, sem, g) for g in groups))
+            done = await asyncio.gather(*(group(client, g) for g in groups))
         return [r for g in done for r in g]
 
 

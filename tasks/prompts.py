@@ -13,6 +13,11 @@ positives. The demo policy ``per_candidate`` (the paper's) draws them afresh for
 differ; ``per_query`` draws once per query, so the K candidates share one prompt and a server that honours ``n``
 can sample all K from one request (vLLM shares the prompt's KV cache between them).
 
+Prompt styles vary only the Task text (:data:`STYLE_TASKS`); the demos are always query -> relevant passage.
+``PromptConfig.styles`` lists the styles in use and candidate ``c`` takes ``styles[c % len(styles)]``, so the
+style of a candidate, like its seed and demos, does not depend on K. The default, ``["paper"]``, is the paper's
+single instruction and builds the same messages (and template hash) as before styles existed.
+
 Example:
     >>> pool = DemoPool([("q1", "why?", "d1", "because."), ("q2", "how?", "d2", "like so.")])
     >>> demos = pool.draw("q9", {"d9"}, k=2, seed=7)
@@ -38,6 +43,15 @@ SYSTEM_MESSAGE = (
 )
 TASK_TEXT = "Think about a plausible response to address the query."
 
+Style = Literal["paper", "passage", "keywords", "reasoning"]
+
+# Task text of every style but "paper" (whose text is ``PromptConfig.task``, by default TASK_TEXT).
+STYLE_TASKS: dict[str, str] = {
+    "passage": "Write a short passage that would answer the query, in the style of the example passages.",
+    "keywords": "List the key facts and terms that a document relevant to the query would contain.",
+    "reasoning": "Explain what the query is really asking and what information would answer it.",
+}
+
 
 _LATER_FIELDS = ("demo_policy", "layout")
 
@@ -54,6 +68,11 @@ class PromptConfig(BaseModel):
         description="Demo passages are cut to this many words (keeps prompts short for small servers).",
     )
     demo_query_words: int = Field(64, ge=4, description="Demo queries are cut to this many words.")
+    styles: list[Style] = Field(
+        ["paper"],
+        min_length=1,
+        description="Prompt styles; candidate c uses styles[c % len(styles)] (see STYLE_TASKS).",
+    )
     demo_policy: Literal["per_candidate", "per_query"] = Field(
         "per_candidate",
         description="Demos drawn per candidate (the paper's) or once per query (K candidates share one prompt, "
@@ -65,11 +84,25 @@ class PromptConfig(BaseModel):
         "in the system message, only the query in the user message.",
     )
 
+    def style_for(self, candidate_idx: int) -> Style:
+        """The style of candidate ``candidate_idx`` (independent of K)."""
+        return self.styles[candidate_idx % len(self.styles)]
+
+    def task_for(self, style: Style) -> str:
+        """The Task text of ``style``."""
+        return self.task if style == "paper" else STYLE_TASKS[style]
+
     def template_hash(self) -> str:
-        """A hash of everything that shapes the prompt (recorded in the manifest, part of the version)."""
-        # Fields added later enter the hash only when set, so versions made before them keep their ids.
+        """A hash of everything that shapes the prompt (recorded in the manifest, part of the version).
+
+        Fields added later enter the hash only when set (the paper's single style, the per-candidate demos, the
+        paper's layout), so datasets made before them keep their version.
+        """
         later = {f for f in _LATER_FIELDS if getattr(self, f) == type(self).model_fields[f].default}
-        blob = json.dumps({"v": 1, **self.model_dump(exclude=later)}, sort_keys=True)
+        fields = self.model_dump(exclude=later)
+        if fields["styles"] == ["paper"]:
+            del fields["styles"]
+        blob = json.dumps({"v": 1, **fields}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -140,13 +173,16 @@ def _cut(text: str, words: int) -> str:
     return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
 
 
-def build_messages(query: str, demos: list[Demo], cfg: PromptConfig) -> list[dict[str, str]]:
+def build_messages(
+    query: str, demos: list[Demo], cfg: PromptConfig, style: Style = "paper"
+) -> list[dict[str, str]]:
     """Return the chat messages for one candidate thought.
 
     Args:
         query: the training query.
         demos: few-shot demos (see :meth:`DemoPool.draw`).
         cfg: prompt configuration.
+        style: the candidate's prompt style (see :meth:`PromptConfig.style_for`); it sets the Task text only.
 
     Returns:
         ``[{"role": "system", ...}, {"role": "user", ...}]``; both layouts end with the query and ``Response:``.
@@ -155,7 +191,7 @@ def build_messages(query: str, demos: list[Demo], cfg: PromptConfig) -> list[dic
         f"Query: {_cut(d.query, cfg.demo_query_words)}\nResponse: {_cut(d.passage, cfg.demo_passage_words)}"
         for d in demos
     )
-    fixed = f"Task: {cfg.task}\n\nExamples:\n{examples}"
+    fixed = f"Task: {cfg.task_for(style)}\n\nExamples:\n{examples}"
     if cfg.layout == "prefix":
         system = f"{cfg.system}\n\n{fixed}"
         return [
@@ -178,11 +214,13 @@ def clean_thought(raw: str | None) -> str:
     return _RESPONSE_PREFIX.sub("", (raw or "").strip()).strip()
 
 
-def thought_problem(thought: str, query: str, messages: list[dict[str, str]]) -> str | None:
+def thought_problem(
+    thought: str, query: str, messages: list[dict[str, str]], task: str = TASK_TEXT
+) -> str | None:
     """Say why an output cannot be a candidate thought, or None when it can.
 
     An output is refused when it is empty or whitespace, when it only repeats the query, or when it echoes the
-    prompt (its Task block, or the whole user message).
+    prompt (its Task text ``task``, the one used for the candidate's style, or the whole user message).
     """
     if not thought.strip():
         return "empty output"
@@ -191,7 +229,7 @@ def thought_problem(thought: str, query: str, messages: list[dict[str, str]]) ->
         return "output has no words"
     if t == _norm(query):
         return "output repeats the query"
-    if _norm(TASK_TEXT) in t:
+    if _norm(task) in t:
         return "output echoes the prompt"
     user = messages[-1]["content"]
     if len(thought) >= len(user) // 2 and _norm(user) in t:  # only long outputs can hold the whole prompt

@@ -46,6 +46,10 @@ CANDIDATES = pa.schema(
         ("candidate_idx", pa.int32()),
         ("thought", pa.string()),
         ("demo_query_ids", pa.list_(pa.string())),
+        (
+            "style",
+            pa.string(),
+        ),  # the prompt style (PromptConfig.styles); null in shards written before styles
         ("seed", pa.int64()),
         ("model", pa.string()),
         ("finish_reason", pa.string()),

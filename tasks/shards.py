@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,11 +29,11 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from o1embed.tasks.atomic import sha256_file, write_json_atomic, write_parquet_atomic
-from o1embed.tasks.errors import ConcurrentWriterError
+from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.tasks.dataset_card import write_dataset_card
+from o1embed.tasks.errors import ConcurrentWriterError, ConfigError
+from o1embed.tasks.hashing import sha256_file
 from o1embed.tasks.schemas import SCHEMAS
-
-SHARD_RE = re.compile(r"^part-r(\d{4})-(\d{5})$")
 
 
 def shard_name(revision: int, index: int) -> str:
@@ -155,11 +154,17 @@ class DatasetVersion:
         return stats
 
     def write_manifest(self, revision: int, manifest: dict) -> Path:
-        """Write ``manifest-<revision>.json`` then ``manifest.json``; table counts are read from disk here."""
+        """Write ``manifest-<revision>.json``, ``manifest.json``, then the dataset card (``README.md`` beside them).
+
+        Table counts are read from disk here; the card (:mod:`tasks.dataset_card`) follows every manifest, so
+        ``datasets.load_dataset(<meta_dir>, "<table>")`` always sees the latest revision.
+        """
         body = dict(manifest, revision=revision, dataset=self.dataset, split=self.split, version=self.version)
         body["tables"] = self.table_stats()
         write_json_atomic(self.manifest_path(revision), body)
-        return write_json_atomic(self.manifest_path(), body)
+        path = write_json_atomic(self.manifest_path(), body)
+        write_dataset_card(self, body)
+        return path
 
     # ---- the single-writer lock --------------------------------------------------------------------------
     @contextmanager
@@ -191,6 +196,24 @@ class DatasetVersion:
             os.close(fd)
 
 
+def only_version(
+    root: str | Path, dataset: str | None, split: str | None, version: str | None
+) -> DatasetVersion:
+    """The one dataset version under ``root`` that matches (any field left None matches anything).
+
+    Raises:
+        ConfigError: none or several match.
+    """
+    found = [v for v in list_versions(root, dataset, split) if version in (None, v.version)]
+    if len(found) != 1:
+        listed = ", ".join(v.partition for v in found) or "none"
+        raise ConfigError(
+            f"{len(found)} dataset versions under {root} match (dataset={dataset}, split={split}, "
+            f"version={version}): {listed}; name --dataset/--split/--version"
+        )
+    return found[0]
+
+
 def list_versions(
     root: str | Path, dataset: str | None = None, split: str | None = None
 ) -> list[DatasetVersion]:
@@ -202,25 +225,3 @@ def list_versions(
         if (dataset is None or parts["dataset"] == dataset) and (split is None or parts["split"] == split):
             out.append(DatasetVersion(Path(root), parts["dataset"], parts["split"], parts["version"]))
     return out
-
-
-def latest_per_query(examples: pa.Table) -> pa.Table:
-    """Keep one row per query id: the one from the newest shard (used for ``examples`` by its readers).
-
-    A refresh re-synthesizes a query whose text changed (same id) in a later revision, whose shard names sort
-    after the earlier ones (``part-r<rev>-<idx>``); the earlier example holds the old text and is dropped here.
-
-    Args:
-        examples: an examples table with ``query_id`` and ``shard`` columns.
-
-    Returns:
-        The table without superseded rows, in its original order.
-    """
-    newest: dict[str, int] = {}
-    shards = examples["shard"].to_pylist()
-    for i, q in enumerate(examples["query_id"].to_pylist()):
-        if q not in newest or shards[i] >= shards[newest[q]]:
-            newest[q] = i
-    if len(newest) == examples.num_rows:
-        return examples
-    return examples.take(sorted(newest.values()))

@@ -40,6 +40,7 @@ from o1embed.tasks.paths import REPO_ROOT, cache_root, runs_root
 from o1embed.tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
 from o1embed.tasks.ray_runtime import current_node
 from o1embed.tasks.schemas import CANDIDATES, ERRORS, SCHEMAS, error_row
+from o1embed.tasks.shard_progress import ProgressWriter, progress_path
 from o1embed.tasks.shards import DatasetVersion, shard_name
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,9 @@ def plan_revision(dv: DatasetVersion, queries: list[tuple[str, str]], shard_size
 
 @dataclass
 class ShardSummary:
-    """What one shard produced."""
+    """What one shard produced. ``deadline_hits``, ``truncated`` and ``extra_choices`` count an endpoint out of
+    contract: attempts cut off by the total deadline, thoughts cut to ``max_tokens``, and responses with more
+    choices than asked for (see :mod:`o1embed.tasks.llm_client`)."""
 
     shard: str
     queries: int
@@ -199,6 +202,9 @@ class ShardSummary:
     cache_hits: int
     retries: int
     n_requests: int = 0
+    deadline_hits: int = 0
+    truncated: int = 0
+    extra_choices: int = 0
     node: str = "local"
 
 
@@ -262,8 +268,9 @@ def build_requests(
         cfg: the synthesis config.
 
     Returns:
-        One request per (query_id, candidate_idx), in that order; with ``per_query`` the K requests of a query
-        share one message list.
+        One request per (query_id, candidate_idx), in that order. The demos, seed and style of a request depend
+        only on its key, never on K, so a run with a larger K reuses the cached responses of a smaller one. With
+        ``per_query`` the K requests of a query share one message list (when its styles do not differ).
     """
     inputs = ingest_tables if isinstance(ingest_tables, DemoInputs) else DemoInputs.from_tables(ingest_tables)
     queries, positives, pool = inputs.queries, inputs.positives, inputs.pool
@@ -271,6 +278,7 @@ def build_requests(
     shared = cfg.prompt.demo_policy == "per_query"
     for qid in query_ids:
         for k in range(cfg.candidates_per_query):
+            style = cfg.prompt.style_for(k)
             if k == 0 or not shared:
                 demos = pool.draw(
                     qid,
@@ -278,8 +286,18 @@ def build_requests(
                     cfg.prompt.num_demos,
                     candidate_seed(cfg.sampling.seed, qid, -1 if shared else k, -1),
                 )
-                messages = build_messages(queries[qid], demos, cfg.prompt)
-            out.append(ThoughtRequest(qid, k, queries[qid], messages, tuple(d.query_id for d in demos)))
+            messages = build_messages(queries[qid], demos, cfg.prompt, style)
+            out.append(
+                ThoughtRequest(
+                    qid,
+                    k,
+                    queries[qid],
+                    messages,
+                    tuple(d.query_id for d in demos),
+                    style,
+                    cfg.prompt.task_for(style),
+                )
+            )
     return out
 
 
@@ -337,7 +355,17 @@ def synthesize_shard(
         ResponseCache(cfg.cache_dir) if cfg.use_cache else None,
         use_n=request_mode(cfg)["n"] > 1,
     )
+    progress = ProgressWriter(progress_path(dv, "llm", shard), total=len(requests))
+    tally = {"done": 0, "candidates": 0, "errors": 0}
+
+    def on_result(res) -> None:
+        tally["done"] += 1
+        tally["errors" if isinstance(res, LLMFailure) else "candidates"] += 1
+        progress.update(**tally, **gen.stats)
+
+    gen.on_result = on_result
     results = asyncio.run(gen.generate(requests))
+    progress.update(force=True, **tally, **gen.stats)
     cands, errs = [], []
     for req, res in zip(requests, results, strict=True):
         assert (req.query_id, req.candidate_idx) == (res.query_id, res.candidate_idx)
@@ -360,6 +388,7 @@ def synthesize_shard(
                     "candidate_idx": res.candidate_idx,
                     "thought": res.thought,
                     "demo_query_ids": list(req.demo_query_ids),
+                    "style": req.style,
                     "seed": res.seed,
                     "model": model,
                     "finish_reason": res.finish_reason,
@@ -468,6 +497,7 @@ def finish_revision(
                 if cfg.prompt.demo_policy == "per_candidate"
                 else "sha256(seed:query_id:-1:-1); n=K request seed: sha256(seed:query_id:-2:attempt)"
             ),
+            "style_rule": "styles[candidate_idx % len(styles)]",
         },
         "shard_size": cfg.shard_size,
         "revisions": sorted({*previous.get("revisions", []), plan.revision}),

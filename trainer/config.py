@@ -131,7 +131,26 @@ class TrainConfig(BaseModel):
     )
     temperature: float = Field(0.02, gt=0, description="InfoNCE temperature tau.")
     thought_dropout: float = Field(
-        0.1, ge=0, le=1, description="Share of examples trained without their thought."
+        0.1, ge=0, le=1, description="Share of examples trained as the bare query (no thought block)."
+    )
+    learn_when_to_think: bool = Field(
+        True,
+        description="Examples whose committee decision is 'no thought beats the query' train the model to close "
+        "the thought at once (<query>q</query><thought></s><emb>, LM label on that </s>); False trains them as "
+        "the bare query, as before.",
+    )
+    min_thought_gain: float | None = Field(
+        None,
+        description="Margin: a thought counts as a winner only if its committee gain over the bare query is at "
+        "least this (the examples' gain column); below it the example trains the immediate close. None = the "
+        "committee's own decision.",
+    )
+    query_vector_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="With first_emb: share of the InfoNCE term given to the query-only vector (the <emb> after "
+        "</query>); the thought vector gets the rest. 0.5 = the plain mean of both terms.",
     )
 
     finetune: Literal["lora", "full"] = Field("lora", description="LoRA adapters (peft) or full fine-tuning.")
@@ -250,4 +269,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_steps": 200,
         "cpus_per_worker": 2,
     },
+}
+# Long-query sets (BIRCO queries run to 150-230 tokens): the same CPU run, with queries kept up to 256 tokens so
+# they are not cut to 32 at training, and (the encoder reads the length from the model's o1_config.json) at
+# inference.
+PRESETS["cpu-small-long-query"] = {
+    **PRESETS["cpu-small"],
+    "model": {**PRESETS["cpu-small"]["model"], "max_query_tokens": 256},
 }

@@ -26,30 +26,40 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
 from o1embed.tasks.schemas import error_row
-from o1embed.tasks.shards import DatasetVersion, latest_per_query, list_versions
+from o1embed.tasks.shards import DatasetVersion, list_versions
 from o1embed.trainer.config import DataConfig
 
 log = logging.getLogger(__name__)
 
 EXAMPLE_COLUMNS = ["query_id", "query", "thought", "positive_ids", "negative_ids"]
+# Read when present (the committee writes them): what the committee decided, and the chosen thought's gain.
+DECISION_COLUMNS = ["policy", "gain"]
+# The committee decision "no thought beats the bare query" (tasks.committee.examples writes it with thought "").
+NO_GAIN_POLICY = "query_only"
 CORPUS_COLUMNS = ["doc_id", "title", "text"]
 
 
 @dataclass(frozen=True)
 class TrainItem:
-    """One query of one step: its text, the thought used (``""`` when dropped/absent) and its passages."""
+    """One query of one step: its text, the thought used (``""`` when dropped/absent) and its passages.
+
+    ``skip`` marks an example that trains the immediate close (``<thought></s><emb>``); an item with neither a
+    thought nor ``skip`` is the bare query (``<query>q</query><emb>``).
+    """
 
     query_id: str
     query: str
     thought: str
-    dropped: bool  # the example had a thought and thought dropout removed it
+    dropped: bool  # the example had a thought (or a skip) and thought dropout removed it
     doc_ids: tuple[str, ...]  # (positive, *hard negatives)
     positives: frozenset[str]  # every positive of the query (masked as in-batch negatives)
+    skip: bool = False  # train "close the thought at once"
 
 
-def _read_parquet(path: str, columns: list[str], what: str) -> pa.Table:
+def _read_parquet(path: str, columns: list[str], what: str, optional: list[str] = ()) -> pa.Table:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what} table not found", file=str(p))
@@ -57,10 +67,10 @@ def _read_parquet(path: str, columns: list[str], what: str) -> pa.Table:
     missing = [c for c in columns if c not in dataset.schema.names]
     if missing:
         raise InputError(f"{what} table lacks column(s) {missing}", file=str(p), field=missing[0])
-    return dataset.to_table(columns=columns)
+    return dataset.to_table(columns=[*columns, *(c for c in optional if c in dataset.schema.names)])
 
 
-def resolve_version(data: DataConfig) -> DatasetVersion:
+def named_or_newest_version(data: DataConfig) -> DatasetVersion:
     """The :class:`DatasetVersion` named by ``data``; ``latest`` = the one with the newest manifest or plan.
 
     Raises:
@@ -91,7 +101,7 @@ def check_data(data: DataConfig) -> None:
             if path and "://" not in path and not Path(path).exists():
                 raise InputError(f"{what} table not found", file=path)
     else:
-        resolve_version(data)
+        named_or_newest_version(data)
 
 
 def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
@@ -108,13 +118,11 @@ def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
         InputError: a file or column is missing. ConfigError: no such version.
     """
     if data.examples_path:
-        examples = _read_parquet(data.examples_path, EXAMPLE_COLUMNS, "examples")
+        examples = _read_parquet(data.examples_path, EXAMPLE_COLUMNS, "examples", optional=DECISION_COLUMNS)
         corpus = _read_parquet(data.corpus_path, CORPUS_COLUMNS, "corpus")
         return examples, corpus, {"examples_path": data.examples_path, "corpus_path": data.corpus_path}
-    dv = resolve_version(data)
-    examples = latest_per_query(dv.read("examples", columns=[*EXAMPLE_COLUMNS, "shard"])).select(
-        EXAMPLE_COLUMNS
-    )
+    dv = named_or_newest_version(data)
+    examples = read_current_examples(dv, columns=[*EXAMPLE_COLUMNS, *DECISION_COLUMNS])
     corpus = dv.read("corpus", columns=CORPUS_COLUMNS)
     corpus_from = str(dv.table_dir("corpus"))
     if corpus.num_rows == 0:
@@ -142,14 +150,29 @@ class TrainingSet:
         corpus: table with ``doc_id, title, text``.
         negatives: hard negatives per query; when an example has fewer, random corpus documents fill up.
         seed: seeds every choice (see module docstring).
-        thought_dropout: probability that an example with a thought trains without it this epoch.
+        thought_dropout: probability that an example with a thought (or a skip) trains as the bare query this
+            epoch.
+        learn_when_to_think: an example whose committee decision is "no thought beats the query"
+            (``policy == "query_only"``, or a gain below ``min_thought_gain``) becomes a *skip* item: it trains
+            the immediate close ``<thought></s><emb>``. Off: such examples train as the bare query. An empty
+            thought with any other policy (``no_candidates``, or no policy column) stays the bare query: the
+            committee never judged a thought for it.
+        min_thought_gain: margin; a thought whose ``gain`` is below it does not count as a winner (it is not
+            taught, and the example becomes a skip item when ``learn_when_to_think``).
 
     Raises:
         ConfigError: nothing trainable remains, or the corpus is smaller than one query's passages.
     """
 
     def __init__(
-        self, examples: pa.Table, corpus: pa.Table, negatives: int, seed: int, thought_dropout: float
+        self,
+        examples: pa.Table,
+        corpus: pa.Table,
+        negatives: int,
+        seed: int,
+        thought_dropout: float,
+        learn_when_to_think: bool = True,
+        min_thought_gain: float | None = None,
     ):
         self.negatives, self.seed, self.thought_dropout = negatives, seed, thought_dropout
         cols = corpus.to_pydict()
@@ -159,7 +182,10 @@ class TrainingSet:
         self.doc_ids = sorted(self.doc_text)
         self.errors: list[dict] = []
         self.rows: list[dict] = []
-        for line, row in enumerate(examples.select(EXAMPLE_COLUMNS).to_pylist(), start=1):
+        names = [*EXAMPLE_COLUMNS, *(c for c in DECISION_COLUMNS if c in examples.column_names)]
+        if min_thought_gain is not None and "gain" not in names:
+            raise ConfigError("min_thought_gain needs the examples' gain column (written by the committee)")
+        for line, row in enumerate(examples.select(names).to_pylist(), start=1):
             qid = row["query_id"]
             if not (row["query"] or "").strip():
                 self.errors.append(error_row("train", "empty query", line=line, field="query", query_id=qid))
@@ -176,11 +202,19 @@ class TrainingSet:
                 self.errors.append(error_row("train", reason, line=line, field="negative_ids", query_id=qid))
             pos_set = set(row["positive_ids"] or [])
             negs = list(dict.fromkeys(d for d in negs_all if d in self.doc_text and d not in pos_set))
+            thought = row["thought"] or ""
+            below_margin = (
+                bool(thought.strip())
+                and min_thought_gain is not None
+                and (row.get("gain") is None or row["gain"] < min_thought_gain)
+            )
+            no_gain = row.get("policy") == NO_GAIN_POLICY or below_margin
             self.rows.append(
                 {
                     "query_id": qid,
                     "query": row["query"],
-                    "thought": row["thought"] or "",
+                    "thought": "" if below_margin else thought,
+                    "skip": learn_when_to_think and no_gain,
                     "positives": positives,
                     "positive_set": frozenset(pos_set),
                     "negatives": negs,
@@ -232,7 +266,7 @@ class TrainingSet:
             picked = list(pool) + [rest[i] for i in sorted(rng.choice(len(rest), need, replace=False))]
             if len(picked) < self.negatives:
                 raise ConfigError(f"query {row['query_id']}: corpus too small for {self.negatives} negatives")
-        has_thought = bool(row["thought"].strip())
+        has_thought = bool(row["thought"].strip()) or row["skip"]
         dropped = has_thought and bool(rng.random() < self.thought_dropout)
         return TrainItem(
             query_id=row["query_id"],
@@ -241,6 +275,7 @@ class TrainingSet:
             dropped=dropped,
             doc_ids=(positive, *picked),
             positives=row["positive_set"],
+            skip=row["skip"] and not dropped,
         )
 
     def errors_table(self) -> pa.Table:

@@ -11,9 +11,30 @@ masks left padding and everything after a row's ``eos``, and gives each tail tok
 the unpadded sequence, so the vector equals a fresh right-padded pass over ``<query>q</query><thought>t eos<emb>``
 (cosine >= 0.999 in the tests, on the tiny model and on SmolLM2).
 
+Thinking modes (``think``):
+
+- ``"always"`` (or ``True``): every query thinks; closing the thought at the first step is suppressed
+  (``min_new_tokens=1``), so the thought is never empty.
+- ``"never"`` (or ``False``): the bare query ``<query>q</query><emb>``.
+- ``"auto"``: the model decides. One pass over the generation prompt gives the probability ``p_close`` that the
+  model closes the thought at its first step; a query with ``p_close >= close_threshold`` skips the thought and
+  its vector is the ``<emb>`` after the empty thought (``<query>q</query><thought></s><emb>``, the sequence the
+  trainer's skip examples teach), read by feeding ``</s><emb>`` through that pass's KV cache. The other queries
+  think as under ``"always"``. A higher threshold means more thinking (1.0 is nearly ``"always"``, 0.0 ``"never"``
+  thinking at all).
+
+Fusion: with ``fusion_alpha > 0`` the vector is ``normalize(alpha * q + (1 - alpha) * t)``, ``q`` the query-only
+vector (``<query>q</query><emb>``) and ``t`` the thought (or skip) vector. ``q`` is read through the KV cache of
+the prompt pass (an ``<emb>`` fed at the position after ``</query>`` with everything after ``</query>`` masked), so
+it equals a bare-query pass without one.
+
+Per query, :attr:`O1Encoder.records` (:class:`QueryRecord`) says whether it thought, how many thought tokens it
+wrote, and the seconds spent (its share of its batch's wall time).
+
 Thoughts are cached on disk (:mod:`trainer.thought_cache`), keyed by model checksum, query text and sampling
-parameters; a cached query costs one forward pass instead of a generation. ``think=False`` embeds the bare query.
-Implements ``QueryDocEncoder`` (``docs/architecture.md``); ``.thoughts`` holds the thoughts of the last call.
+parameters; a cached query costs one forward pass instead of a generation. The skip decision is not cached: it
+costs one pass over the prompt. Implements ``QueryDocEncoder`` (``docs/architecture.md``); ``.thoughts`` holds the
+thoughts of the last call.
 
 Example:
     >>> enc = O1Encoder("runs/o1/model")                                   # doctest: +SKIP
@@ -24,9 +45,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -34,12 +59,50 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
+from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.paths import cache_root
 from o1embed.trainer.config import O1ModelConfig
 from o1embed.trainer.model import O1Model, resolve_device, resolve_dtype
 from o1embed.trainer.thought_cache import ThoughtCache
 
 log = logging.getLogger(__name__)
+
+_DEFAULT = object()  # "think" not given: encode_queries' own default applies
+
+ThinkMode = Literal["auto", "always", "never"]
+THINK_MODES: tuple[str, ...] = ("auto", "always", "never")
+
+
+def think_mode(think: bool | str) -> ThinkMode:
+    """``True``/``False`` (the old boolean) as ``"always"``/``"never"``; a mode name as itself.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if think is True:
+        return "always"
+    if think is False:
+        return "never"
+    if think not in THINK_MODES:
+        raise ConfigError(f"think must be one of {', '.join(THINK_MODES)} (or True/False), not {think!r}")
+    return think  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """What thinking cost one query in the last :meth:`O1Encoder.encode_queries` call.
+
+    Attributes:
+        thought: the query thought (False: bare query, or auto mode closed the thought at once).
+        thought_tokens: thought tokens written (mean over the m thoughts; 0 without a thought).
+        seconds: the query's share of the wall time of its batches (prompt pass, generation, read-out).
+        p_close: auto mode: the model's probability of closing the thought at its first step; else None.
+    """
+
+    thought: bool
+    thought_tokens: float
+    seconds: float
+    p_close: float | None = None
 
 
 class EncoderConfig(BaseModel):
@@ -69,6 +132,23 @@ class EncoderConfig(BaseModel):
     max_passage_tokens: int | None = Field(
         None, description="Override the model's passage length (e.g. 256)."
     )
+    max_query_tokens: int | None = Field(
+        None, description="Override the model's query length (e.g. 256 for long-query sets such as BIRCO)."
+    )
+    close_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="think='auto': skip the thought when the probability of closing it at the first step is at "
+        "least this. Higher: more queries think (cost for quality).",
+    )
+    fusion_alpha: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Final vector normalize(alpha * q + (1 - alpha) * t), q the query-only vector read through "
+        "the same KV cache; 0 = the thought vector alone.",
+    )
     kv_reuse: bool = Field(
         True, description="Read <emb> through the generation's KV cache (False: re-encode)."
     )
@@ -94,6 +174,8 @@ class O1Encoder:
         o1 = O1ModelConfig.load(self.model_path) or O1ModelConfig()
         if self.config.max_passage_tokens:
             o1 = o1.model_copy(update={"max_passage_tokens": self.config.max_passage_tokens})
+        if self.config.max_query_tokens:
+            o1 = o1.model_copy(update={"max_query_tokens": self.config.max_query_tokens})
         dtype = self.config.dtype
         if dtype == "auto":
             dtype = o1.dtype if (self.device.type == "cuda" and o1.dtype != "auto") else "auto"
@@ -101,6 +183,8 @@ class O1Encoder:
         self.model = O1Model.load(self.model_path, config=o1, device=self.device, dtype=self.dtype)
         self.model.tokenizer.padding_side = "left"
         self.thoughts: list[list[str]] = []
+        self.records: list[QueryRecord] = []
+        self._m = self.config.thoughts  # m of the last call (what .sampling reports)
         self._cache = None
         self._checksum = None
         if self.config.use_cache:
@@ -116,10 +200,15 @@ class O1Encoder:
     @property
     def sampling(self) -> dict:
         """The parameters that change the thoughts (part of the cache key and of a report's lineage)."""
+        return self.sampling_for(self._m)
+
+    def sampling_for(self, m: int) -> dict:
+        """:attr:`sampling` for ``m`` thoughts per query."""
         c = self.config
-        sample = c.sample if c.sample is not None else c.thoughts > 1
+        sample = c.sample if c.sample is not None else m > 1
         params = {
-            "m": c.thoughts,
+            "m": m,
+            "min_new_tokens": 1,  # the immediate close is suppressed when a query thinks
             "do_sample": sample,
             "max_new_tokens": self.max_new_tokens,
             "max_query_tokens": self.model.config.max_query_tokens,
@@ -134,54 +223,124 @@ class O1Encoder:
     def max_new_tokens(self) -> int:
         return max(1, min(self.config.max_new_tokens, self.model.config.max_thought_tokens))
 
-    def encode_queries(self, queries: list[str], think: bool = True) -> np.ndarray:
-        """Vectors ``(n, dim)`` (float32, L2-normalised); ``.thoughts`` gets each query's thoughts (``[]`` if none).
+    def encode_queries(
+        self,
+        queries: list[str],
+        think: bool | ThinkMode = True,
+        num_thoughts: int | None = None,
+        close_threshold: float | None = None,
+        fusion_alpha: float | None = None,
+    ) -> np.ndarray:
+        """Vectors ``(n, dim)`` (float32, L2-normalised); ``.thoughts`` and ``.records`` describe each query.
 
         Args:
             queries: query texts.
-            think: generate thoughts first; False embeds ``<query>q</query><emb>``.
+            think: ``"auto"``, ``"always"`` (``True``) or ``"never"`` (``False``); see the module docstring.
+            num_thoughts: m thoughts per query (vectors averaged); None = ``config.thoughts``.
+            close_threshold: auto mode's threshold; None = ``config.close_threshold``.
+            fusion_alpha: weight of the query-only vector; None = ``config.fusion_alpha``.
         """
+        mode = think_mode(think)
+        c = self.config
+        m = c.thoughts if num_thoughts is None else int(num_thoughts)
+        threshold = c.close_threshold if close_threshold is None else float(close_threshold)
+        alpha = c.fusion_alpha if fusion_alpha is None else float(fusion_alpha)
+        if m < 1 or not 0.0 <= threshold <= 1.0 or not 0.0 <= alpha <= 1.0:
+            raise ConfigError(
+                f"need num_thoughts >= 1 and 0 <= threshold, alpha <= 1 (got {m}, {threshold}, {alpha})"
+            )
+        self._m = m
+        n = len(queries)
         if not queries:
-            self.thoughts = []
+            self.thoughts, self.records = [], []
             return np.zeros((0, self.model.dim), dtype=np.float32)
-        if not think:
-            self.thoughts = [[] for _ in queries]
+        seconds = np.zeros(n)
+        if mode == "never":
+            t0 = time.perf_counter()
             seqs = [self.model.builder.bare_query(q) for q in queries]
-            return self.model.embed_sequences(seqs, self.config.doc_batch_size).numpy()
+            out = self.model.embed_sequences(seqs, c.doc_batch_size).numpy()
+            self.thoughts = [[] for _ in queries]
+            self.records = [QueryRecord(False, 0.0, (time.perf_counter() - t0) / n) for _ in queries]
+            return out
 
-        m = self.config.thoughts
-        vectors = torch.empty(len(queries), m, self.model.dim)
-        ids: list[list[list[int]] | None] = [None] * len(queries)
-        keys = [ThoughtCache.key(self._checksum, q, self.sampling) for q in queries] if self._cache else []
-        hits = self._cache.get_many(keys) if self._cache else {}
-        todo = [i for i in range(len(queries)) if not (keys and keys[i] in hits)]
-        for i in range(len(queries)):
-            if keys and keys[i] in hits:
-                ids[i] = hits[keys[i]][0]
-        if len(todo) < len(queries):
-            log.info("thought cache: %d of %d queries cached", len(queries) - len(todo), len(queries))
-        cached = [i for i in range(len(queries)) if ids[i] is not None]
+        vectors = torch.empty(n, self.model.dim)  # the thought (or skip) vector of each query
+        q_vectors = torch.empty(n, self.model.dim) if alpha > 0 else None
+        p_close: list[float | None] = [None] * n
+        thinkers = list(range(n))
+        if mode == "auto" or alpha > 0:  # one pass over the prompts: decision, skip vector, query-only vector
+            bs = c.query_batch_size
+            for start in range(0, n, bs):
+                idx = list(range(start, min(start + bs, n)))
+                t0 = time.perf_counter()
+                probs, skip_vecs, q_vecs = self.first_step([queries[i] for i in idx])
+                seconds[idx] += (time.perf_counter() - t0) / len(idx)
+                for j, i in enumerate(idx):
+                    if q_vectors is not None:
+                        q_vectors[i] = q_vecs[j]
+                    if mode == "auto":
+                        p_close[i] = float(probs[j])
+                        vectors[i] = skip_vecs[j]
+            if mode == "auto":
+                thinkers = [i for i in range(n) if p_close[i] < threshold]
+        ids: list[list[list[int]]] = [[] for _ in queries]
+        self._think(queries, thinkers, m, vectors, ids, seconds)
+        thinking = set(thinkers)
+        self.thoughts = [self._decode(t) if i in thinking else [] for i, t in enumerate(ids)]
+        self.records = [
+            QueryRecord(
+                thought=i in thinking,
+                thought_tokens=float(np.mean([len(t) for t in ids[i]])) if i in thinking else 0.0,
+                seconds=float(seconds[i]),
+                p_close=p_close[i],
+            )
+            for i in range(n)
+        ]
+        out = vectors if q_vectors is None else F.normalize(alpha * q_vectors + (1 - alpha) * vectors, dim=-1)
+        return out.numpy().astype(np.float32)
+
+    def _think(
+        self,
+        queries: list[str],
+        rows: list[int],
+        m: int,
+        vectors: torch.Tensor,
+        ids: list[list[list[int]]],
+        seconds: np.ndarray,
+    ) -> None:
+        """Thoughts and mean thought vectors of ``queries[rows]``, from the cache or generated; fills the outputs."""
+        if not rows:
+            return
+        sampling = self.sampling_for(m)
+        keys = (
+            {i: ThoughtCache.key(self._checksum, queries[i], sampling) for i in rows} if self._cache else {}
+        )
+        hits = self._cache.get_many(list(keys.values())) if self._cache else {}
+        cached = [i for i in rows if keys and keys[i] in hits]
+        todo = [i for i in rows if i not in set(cached)]
         if cached:  # one full pass per cached thought: no generation
+            log.info("thought cache: %d of %d queries cached", len(cached), len(rows))
+            t0 = time.perf_counter()
+            for i in cached:
+                ids[i] = hits[keys[i]][0]
             seqs = [self.model.builder.query_example(queries[i], t).input_ids for i in cached for t in ids[i]]
             vecs = self.model.embed_sequences(seqs, self.config.doc_batch_size).view(len(cached), m, -1)
-            vectors[cached] = vecs
-
-        new_rows = []
+            vectors[cached] = F.normalize(vecs.mean(1), dim=-1)
+            seconds[cached] += (time.perf_counter() - t0) / len(cached)
         bs = self.config.query_batch_size
         batches = range(0, len(todo), bs)
         for start in tqdm(batches, desc="thinking", disable=not self.config.show_progress):
             idx = todo[start : start + bs]
-            thought_ids, vecs = self.think_and_embed([queries[i] for i in idx])
+            t0 = time.perf_counter()
+            thought_ids, vecs = self.think_and_embed([queries[i] for i in idx], m)
+            seconds[idx] += (time.perf_counter() - t0) / len(idx)
+            rows_new = []
             for j, i in enumerate(idx):
                 ids[i] = thought_ids[j]
-                vectors[i] = vecs[j]
+                vectors[i] = F.normalize(vecs[j].mean(0), dim=-1)
                 if self._cache:
-                    new_rows.append((keys[i], queries[i], ids[i], self._decode(ids[i])))
-            if self._cache and new_rows:
-                self._cache.put_many(new_rows)
-                new_rows = []
-        self.thoughts = [self._decode(t) for t in ids]
-        return F.normalize(vectors.mean(1), dim=-1).numpy().astype(np.float32)
+                    rows_new.append((keys[i], queries[i], ids[i], self._decode(ids[i])))
+            if rows_new:
+                self._cache.put_many(rows_new)
 
     def encode_documents(self, titles: list[str], texts: list[str]) -> np.ndarray:
         """Vectors ``(n, dim)`` of ``title text<emb>``, batched by length; no thinking."""
@@ -205,23 +364,20 @@ class O1Encoder:
         return [self.model.tokenizer.decode(t, skip_special_tokens=True).strip() for t in thoughts]
 
     @torch.no_grad()
-    def generate(self, queries: list[str]):
-        """Generate ``m`` thoughts for each query in one batch.
+    def generate(self, queries: list[str], m: int | None = None):
+        """Generate ``m`` thoughts for each query in one batch (``m`` None: ``config.thoughts``).
+
+        The immediate close is suppressed (``min_new_tokens=1``): a query that thinks writes at least one token.
 
         Returns:
             ``(out, prompt_mask, width)``: the ``generate`` output (sequences ``(n*m, width + new)`` and its KV cache),
             the left-padded prompt mask ``(n*m, width)`` and the prompt width.
         """
         model, c = self.model, self.config
-        prompts = [model.builder.generation_prompt(q) for q in queries]
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), model.ids.pad, dtype=torch.long)
-        mask = torch.zeros_like(input_ids)
-        for r, p in enumerate(prompts):  # left padding: every prompt ends at the same column
-            input_ids[r, width - len(p) :] = torch.tensor(p)
-            mask[r, width - len(p) :] = 1
-        s = self.sampling
-        kwargs = {"do_sample": s["do_sample"], "num_return_sequences": c.thoughts}
+        m = c.thoughts if m is None else m
+        input_ids, mask, width = self._prompts(queries)
+        s = self.sampling_for(m)
+        kwargs = {"do_sample": s["do_sample"], "num_return_sequences": m, "min_new_tokens": 1}
         if s["do_sample"]:
             kwargs.update(temperature=c.temperature, top_p=c.top_p, top_k=None)
         else:
@@ -238,17 +394,109 @@ class O1Encoder:
                 use_cache=True,
                 **kwargs,
             )
-        return out, mask.repeat_interleave(c.thoughts, dim=0), width
+        return out, mask.repeat_interleave(m, dim=0), width
+
+    def _prompts(self, queries: list[str]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Left-padded generation prompts: ``(input_ids, attention_mask)`` ``(n, width)`` and ``width``."""
+        model = self.model
+        prompts = [model.builder.generation_prompt(q) for q in queries]
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), model.ids.pad, dtype=torch.long)
+        mask = torch.zeros_like(input_ids)
+        for r, p in enumerate(prompts):  # left padding: every prompt ends at the same column
+            input_ids[r, width - len(p) :] = torch.tensor(p)
+            mask[r, width - len(p) :] = 1
+        return input_ids, mask, width
 
     @torch.no_grad()
-    def think_and_embed(self, queries: list[str]) -> tuple[list[list[list[int]]], torch.Tensor]:
-        """Generate thoughts and read their ``<emb>`` vectors.
+    def first_step(self, queries: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One pass over the generation prompts: the decision of ``think="auto"`` and two vectors read from its cache.
+
+        Returns:
+            ``(p_close (n,), skip vectors (n, dim), query-only vectors (n, dim))``: the probability that the model
+            closes the thought at its first step; the ``<emb>`` after ``<thought></s>`` (fed through the prompt's
+            KV cache); the ``<emb>`` right after ``</query>`` (fed through the same cache with everything after
+            ``</query>`` masked), equal to a bare-query pass.
+        """
+        model, dev = self.model, self.device
+        input_ids, mask, width = self._prompts(queries)
+        positions = (mask.cumsum(1) - 1).clamp(min=0)
+        out = model.decoder(
+            input_ids=input_ids.to(dev),
+            attention_mask=mask.to(dev),
+            position_ids=positions.to(dev),
+            use_cache=True,
+        )
+        logits = model.lm_head(out.last_hidden_state[:, -1]).float()  # (n, vocab)
+        p_close = torch.softmax(logits, dim=-1)[:, model.ids.eos].cpu()
+        cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
+        n = len(queries)
+        prompt_len = mask.sum(1)
+        # skip sequence: <thought> then </s> <emb>, both after the whole prompt
+        tail = torch.stack([torch.full((n,), model.ids.eos), torch.full((n,), model.ids.emb)], dim=1)
+        tail_pos = torch.stack([prompt_len, prompt_len + 1], dim=1)
+        skip, past = self._feed(cache, mask, tail, torch.ones_like(tail), tail_pos)
+        q_vec = self._query_only(cache, past, mask, width)
+        return p_close, skip, q_vec
+
+    def _query_only(self, cache, past: torch.Tensor, prompt_mask: torch.Tensor, width: int) -> torch.Tensor:
+        """``<emb>`` fed at the position after ``</query>``, seeing only ``<query>q</query>``: ``(rows, dim)``.
+
+        ``past`` is the attention mask of everything the cache holds (prompt first, in columns ``0..width-1``).
+        """
+        n_marks = 2 if self.model.config.first_emb else 1  # [<emb>] <thought> end every prompt
+        head = past.clone()
+        head[:, width - n_marks :] = 0  # hide <thought>, the first <emb>, and everything after the prompt
+        pos = (prompt_mask.sum(1) - n_marks)[:, None]
+        tokens = torch.full_like(pos, self.model.ids.emb)
+        vec, _ = self._feed(cache, head, tokens, torch.ones_like(tokens), pos)
+        return vec
+
+    def _feed(
+        self,
+        cache,
+        past: torch.Tensor,
+        tokens: torch.Tensor,
+        tail_mask: torch.Tensor,
+        positions: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Feed ``tokens`` ``(rows, t)`` through ``cache`` (which grows by ``t``); return the last token's unit vector.
+
+        Args:
+            past: ``(rows, cached)`` which cached positions the tokens may see.
+            tail_mask: ``(rows, t)`` which fed tokens are real.
+            positions: ``(rows, t)`` their positions in the unpadded sequence.
+
+        Returns:
+            ``(vectors (rows, dim), mask of the grown cache)``; in that mask the fed tokens are hidden, so a later
+            read through the same cache does not see them.
+        """
+        dev = self.device
+        decoder = self.model.decoder
+        # transformers 5 names the argument `cache`; 4.x `past_key_values`.
+        cache_arg = "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
+        out = decoder(
+            input_ids=tokens.to(dev),
+            attention_mask=torch.cat([past, tail_mask], dim=1).to(dev),
+            position_ids=positions.clamp(min=0).to(dev),
+            use_cache=True,
+            **{cache_arg: cache},
+        )
+        vec = F.normalize(out.last_hidden_state[:, -1].float(), dim=-1).cpu()
+        return vec, torch.cat([past, torch.zeros_like(tail_mask)], dim=1)
+
+    @torch.no_grad()
+    def think_and_embed(
+        self, queries: list[str], m: int | None = None
+    ) -> tuple[list[list[list[int]]], torch.Tensor]:
+        """Generate thoughts and read their ``<emb>`` vectors (``m`` None: ``config.thoughts``).
 
         Returns:
             ``(thought token ids [query][thought], vectors (n, m, dim))``; thoughts exclude the end token.
         """
-        model, m = self.model, self.config.thoughts
-        out, prompt_mask, width = self.generate(queries)
+        model = self.model
+        m = self.config.thoughts if m is None else m
+        out, prompt_mask, width = self.generate(queries, m)
         gen = out.sequences[:, width:].cpu()  # (n*m, new)
         n_rows, new = gen.shape
         finished = gen == model.ids.eos
@@ -295,17 +543,105 @@ class O1Encoder:
         prompt_len = prompt_mask.sum(1)
         emb_pos = prompt_len + torch.minimum(stop, torch.full_like(stop, new)) + 1  # after the eos
         positions = torch.stack([emb_pos - 1 - unfinished.long(), emb_pos - 1, emb_pos], dim=1)
-        positions = positions.clamp(min=0)
-        attention = torch.cat([past_mask, tail_mask], dim=1)
-        dev = self.device
-        decoder = self.model.decoder
-        # transformers 5 names the argument `cache`; 4.x `past_key_values`.
-        cache_arg = "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
-        out = decoder(
-            input_ids=tail.to(dev),
-            attention_mask=attention.to(dev),
-            position_ids=positions.to(dev),
-            use_cache=True,
-            **{cache_arg: cache},
-        )
-        return F.normalize(out.last_hidden_state[:, -1].float(), dim=-1).cpu()  # (n_rows, dim)
+        vec, _ = self._feed(cache, past_mask, tail, tail_mask, positions)
+        return vec  # (n_rows, dim)
+
+    # ---- sentence-transformers-style calls (thin wrappers over encode_queries / encode_documents) --------------
+    def encode_query(
+        self,
+        texts: str | list[str],
+        think: object = _DEFAULT,
+        batch_size: int | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        normalize_embeddings: bool = True,
+    ) -> np.ndarray | torch.Tensor:
+        """Query vectors as ``SentenceTransformer.encode_query`` returns them (sentence-transformers >= 5).
+
+        Args:
+            texts: one query (a 1-D vector comes back) or a list (``(n, dim)``).
+            think: passed to :meth:`encode_queries` unchanged; left out, its default applies.
+            batch_size: queries generated together (default: ``config.query_batch_size``).
+            convert_to_numpy: return a float32 array (the default).
+            convert_to_tensor: return a torch tensor instead (wins over ``convert_to_numpy``).
+            normalize_embeddings: L2-normalise (the vectors already are; False leaves them as they come).
+
+        Example:
+            >>> q = enc.encode_query(["what causes rain?"], batch_size=8)        # doctest: +SKIP
+        """
+        single = isinstance(texts, str)
+        kwargs = {} if think is _DEFAULT else {"think": think}
+        with self._batch_size("query_batch_size", batch_size):
+            vecs = self.encode_queries([texts] if single else list(texts), **kwargs)
+        return _convert(vecs, single, convert_to_numpy, convert_to_tensor, normalize_embeddings)
+
+    def encode_document(
+        self,
+        texts: str | dict | list[str | dict],
+        batch_size: int | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        normalize_embeddings: bool = True,
+    ) -> np.ndarray | torch.Tensor:
+        """Document vectors, like ``SentenceTransformer.encode_document``; no thinking.
+
+        Args:
+            texts: strings (the text, no title), or dicts with ``text`` and optional ``title``; one item gives
+                a 1-D vector.
+            batch_size: documents per forward pass (default: ``config.doc_batch_size``).
+            convert_to_numpy, convert_to_tensor, normalize_embeddings: as in :meth:`encode_query`.
+
+        Raises:
+            ValueError: an item that is neither a string nor a dict with a string ``text``.
+        """
+        single = isinstance(texts, (str, dict))
+        items = [texts] if single else list(texts)
+        titles, bodies = [], []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                titles.append("")
+                bodies.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("text"), str):
+                titles.append(str(item.get("title") or ""))
+                bodies.append(item["text"])
+            else:
+                raise ValueError(
+                    f"document {i}: expected a string or a dict with a string 'text', got {item!r}"
+                )
+        with self._batch_size("doc_batch_size", batch_size):
+            vecs = self.encode_documents(titles, bodies)
+        return _convert(vecs, single, convert_to_numpy, convert_to_tensor, normalize_embeddings)
+
+    @staticmethod
+    def similarity(a, b) -> torch.Tensor:
+        """Cosine similarity ``(n, m)`` of two sets of vectors (arrays or tensors, 1-D or 2-D), as
+        ``SentenceTransformer.similarity`` with its default ``cos_sim``."""
+        ta = torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a, dtype=torch.float32)
+        tb = torch.as_tensor(np.asarray(b) if not isinstance(b, torch.Tensor) else b, dtype=torch.float32)
+        ta, tb = ta.reshape(1, -1) if ta.dim() == 1 else ta, tb.reshape(1, -1) if tb.dim() == 1 else tb
+        return F.normalize(ta, dim=-1) @ F.normalize(tb, dim=-1).T  # (n, m)
+
+    @contextlib.contextmanager
+    def _batch_size(self, field: str, value: int | None):
+        if value is None:
+            yield
+            return
+        saved = self.config
+        self.config = saved.model_copy(update={field: int(value)})
+        try:
+            yield
+        finally:
+            self.config = saved
+
+
+def _convert(
+    vecs: np.ndarray, single: bool, to_numpy: bool, to_tensor: bool, normalize: bool
+) -> np.ndarray | torch.Tensor:
+    t = torch.from_numpy(vecs)
+    if normalize:
+        t = F.normalize(t, dim=-1)
+    if single:
+        t = t[0]
+    if to_tensor:
+        return t
+    return t.numpy() if to_numpy else list(t)

@@ -5,7 +5,8 @@ directly). Each step:
 
 1. build the global batch of the step (:class:`trainer.data.TrainingSet`) and take this worker's slice;
 2. one forward pass over the query sequences gives both the thought-token LM loss and the query vectors at
-   ``<emb>`` (the joint step), one over the passages gives their vectors;
+   ``<emb>`` (the joint step), one over the passages gives their vectors; an example whose committee found no
+   thought better than the query trains the immediate close (``<thought></s><emb>``, LM label on ``</s>``);
 3. :func:`trainer.losses.joint_loss` gathers vectors across workers; backward; gradients summed across workers;
 4. clip, AdamW, scheduler (linear warm-up then linear decay);
 5. rank 0 appends a line to ``train_log.jsonl``; every ``checkpoint_every`` steps all workers checkpoint.
@@ -19,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -31,12 +31,14 @@ import torch
 import torch.distributed as dist
 
 from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.tasks.hashing import stable_hash
 from o1embed.trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from o1embed.trainer.collator import collate_queries, pad_sequences
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.data import TrainingSet, load_tables
 from o1embed.trainer.losses import all_reduce_gradients, joint_loss, lm_loss_sum, world
 from o1embed.trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
+from o1embed.trainer.model_card import write_model_card
 from o1embed.trainer.plots import plot_losses
 from o1embed.trainer.prepare import default_backbone_dir
 from o1embed.trainer.run_files import RunFiles
@@ -109,7 +111,7 @@ def config_hash(cfg: TrainConfig) -> str:
             "checkpoint_every",
         },
     )
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return stable_hash(body, 16)
 
 
 def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) -> dict:
@@ -129,7 +131,15 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         device = torch.device("cuda", torch.cuda.current_device())
 
     examples, corpus, source = load_tables(cfg.data)
-    data = TrainingSet(examples, corpus, cfg.negatives_per_query, cfg.seed, cfg.thought_dropout)
+    data = TrainingSet(
+        examples,
+        corpus,
+        cfg.negatives_per_query,
+        cfg.seed,
+        cfg.thought_dropout,
+        learn_when_to_think=cfg.learn_when_to_think,
+        min_thought_gain=cfg.min_thought_gain,
+    )
     per_epoch = data.steps_per_epoch(cfg.queries_per_step)
     total = cfg.max_steps or cfg.epochs * per_epoch
     if rank == 0:
@@ -177,33 +187,44 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         t0 = time.perf_counter()
         items = data.global_batch(step, cfg.queries_per_step)
         mine = items[rank * local : (rank + 1) * local]
-        queries = [model.builder.query_example(it.query, it.thought) for it in mine]
+        queries = [
+            model.builder.skip_example(it.query)
+            if it.skip
+            else model.builder.query_example(it.query, it.thought)
+            for it in mine
+        ]
         qb = {k: v.to(device) for k, v in collate_queries(queries, model.ids.pad).items()}
         docs = [model.builder.document(*data.doc_text[d]) for it in mine for d in it.doc_ids]
         pb = {k: v.to(device) for k, v in pad_sequences(docs, model.ids.pad).items()}
-        # Rows of the gathered query matrix, in rank order: each worker's queries (then, with first_emb, the same
-        # queries' query-only vectors). The positive of global item i sits at passage column i * (1 + negatives);
-        # other copies of its positives are masked.
+        # Rows of the gathered query matrix are the global items in rank order. The positive of global item i sits
+        # at passage column i * (1 + negatives); other copies of its positives are masked. With first_emb the
+        # query-only vectors of the same pass form a second matrix with the same targets.
         per_q = 1 + cfg.negatives_per_query
-        order = []
-        for r in range(size):
-            block = list(range(r * local, (r + 1) * local))
-            order += block * (2 if cfg.model.first_emb else 1)
-        targets = torch.tensor([i * per_q for i in order], device=device)
+        targets = torch.tensor([i * per_q for i in range(len(items))], device=device)
         all_docs = [d for it in items for d in it.doc_ids]
-        mask = torch.tensor([[d in items[i].positives for d in all_docs] for i in order], device=device)
+        mask = torch.tensor([[d in it.positives for d in all_docs] for it in items], device=device)
 
         with autocast:
             hq = model.hidden_states(qb["input_ids"], qb["attention_mask"])  # (local, seq_q, dim)
             q_vec = pool_at(hq, qb["emb_index"])  # (local, dim)
+            q_query = None
             if cfg.model.first_emb:  # the query-only vector of the same pass gets its own InfoNCE term
                 first = torch.where(qb["first_emb_index"] >= 0, qb["first_emb_index"], qb["emb_index"])
-                q_vec = torch.cat([q_vec, pool_at(hq, first)])  # (2 * local, dim)
+                q_query = pool_at(hq, first)  # (local, dim)
             lm_sum, lm_count = lm_loss_sum(hq, qb["labels"], model.lm_head)
             hp = model.hidden_states(pb["input_ids"], pb["attention_mask"])  # (local * per_q, seq_p, dim)
             p_vec = pool_at(hp, pb["last_index"])  # (local * per_q, dim)
         loss, stats = joint_loss(
-            q_vec, p_vec, targets, lm_sum, lm_count, cfg.contrastive_weight, cfg.temperature, mask
+            q_vec,
+            p_vec,
+            targets,
+            lm_sum,
+            lm_count,
+            cfg.contrastive_weight,
+            cfg.temperature,
+            mask,
+            q_query_local=q_query,
+            query_weight=cfg.query_vector_weight,
         )
         loss.backward()
         all_reduce_gradients(params)
@@ -232,6 +253,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
             "tokens_per_s": tokens / seconds,
             "seconds": seconds,
             "dropped_thoughts": sum(it.dropped for it in items),
+            "skip_examples": sum(it.skip for it in items),
             "pid": os.getpid(),  # of rank 0: lets an operator (or a test) find the worker
         }
         if rank == 0:
@@ -274,9 +296,9 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
             off()
         model.save(files.model, dtype=dtype_name(compute))
         plot_losses(files.read_log(), files.plot)
-        write_json_atomic(
-            files.result, {**result, "source": source, "total_steps": total, "world_size": size}
-        )
+        final = {**result, "source": source, "total_steps": total, "world_size": size}
+        write_json_atomic(files.result, final)
+        write_model_card(files.model, cfg.model_dump(mode="json"), final)
     if size > 1:
         dist.barrier()
     return result

@@ -125,6 +125,8 @@ def joint_loss(
     contrastive_weight: float,
     temperature: float,
     mask: torch.Tensor | None = None,
+    q_query_local: torch.Tensor | None = None,
+    query_weight: float = 0.5,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Combine both losses for one worker's backward; also return the global values for logging.
 
@@ -136,14 +138,26 @@ def joint_loss(
         contrastive_weight: lambda.
         temperature: tau.
         mask: ``(n_q_global, n_p_global)`` passages that are positives of the query (see :func:`info_nce`).
+        q_query_local: ``(n_q_local, dim)`` the same queries' query-only vectors (the ``<emb>`` after
+            ``</query>``, ``first_emb``), or None. When given, InfoNCE is
+            ``(1 - query_weight) * nce(q) + query_weight * nce(q_query)`` with the same targets, so either vector
+            can be used alone at inference.
+        query_weight: the query-only vector's share of the contrastive term.
 
     Returns:
-        ``(loss to back-propagate, {"loss", "contrastive", "lm", "thought_tokens"})``. Summing the workers'
-        gradients of the first value gives the gradient of the logged global ``loss``.
+        ``(loss to back-propagate, {"loss", "contrastive", "lm", "thought_tokens", ...})``; with
+        ``q_query_local`` also ``contrastive_thought`` and ``contrastive_query``. Summing the workers' gradients of
+        the first value gives the gradient of the logged global ``loss``.
     """
     q = gather_with_grad(q_local)  # (n_q_global, dim)
     p = gather_with_grad(p_local)  # (n_p_global, dim)
     nce = info_nce(q, p, targets, temperature, mask)
+    extra: dict[str, float] = {}
+    if q_query_local is not None:
+        q_query = gather_with_grad(q_query_local)  # (n_q_global, dim)
+        nce_query = info_nce(q_query, p, targets, temperature, mask)
+        extra = {"contrastive_thought": float(nce.detach()), "contrastive_query": float(nce_query.detach())}
+        nce = (1.0 - query_weight) * nce + query_weight * nce_query
     total_tokens = int(all_reduce_sum(torch.tensor(float(lm_count), device=q_local.device)).item())
     lm = lm_sum / max(total_tokens, 1)  # this worker's share of the global mean
     _, size = world()
@@ -157,6 +171,7 @@ def joint_loss(
         "lm": lm_global,
         "thought_tokens": total_tokens,
         "world_size": size,
+        **extra,
     }
     return loss, stats
 

@@ -19,8 +19,9 @@ import shutil
 import time
 from pathlib import Path
 
-from o1embed.tasks.atomic import sha256_file, write_json_atomic
+from o1embed.tasks.atomic import write_json_atomic
 from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.hashing import sha256_file
 from o1embed.tasks.models import smollm2_gguf_path
 from o1embed.tasks.paths import data_root
 
@@ -38,6 +39,26 @@ def is_hf_folder(path: Path) -> bool:
     """True when ``path`` holds a Hugging Face model (config plus safetensors or bin weights)."""
     weights = [*path.glob("*.safetensors"), *path.glob("pytorch_model*.bin")]
     return (path / "config.json").exists() and bool(weights)
+
+
+def resolve_backbone(model: str | Path | None) -> Path:
+    """Return the model folder to load: ``model`` when given, else the default backbone, prepared on first use.
+
+    The default is converted by :func:`prepare_gguf_model` (as the train flow does), so a fresh setup needs no
+    manual step; a given folder is checked, not converted.
+
+    Raises:
+        ConfigError: ``model`` holds no Hugging Face model, or the default GGUF is missing.
+    """
+    if model is None:
+        return prepare_gguf_model()
+    path = Path(model)
+    if not is_hf_folder(path):
+        raise ConfigError(
+            f"{path} holds no Hugging Face model (config.json and weights): pass a model folder, or leave the "
+            "model unset to prepare the default backbone (o1embed model prepare)"
+        )
+    return path
 
 
 def prepare_gguf_model(

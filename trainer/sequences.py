@@ -5,6 +5,7 @@ happens to contain ``<emb>`` cannot fake a marker, and each part is cut to its o
 added (the markers always survive truncation)::
 
     query example    [bos] <query> q </query> [<emb>] <thought> t eos <emb>     labels on t and eos only
+    skip example     [bos] <query> q </query> [<emb>] <thought> eos <emb>       label on eos: close at once
     bare query       [bos] <query> q </query> <emb>
     generation       [bos] <query> q </query> [<emb>] <thought>                  the model writes t eos
     document         [bos] title text <emb>
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from o1embed.tasks.documents import document_text
 from o1embed.trainer.config import EMB, QUERY_END, QUERY_START, THOUGHT, O1ModelConfig
 
 IGNORE = -100  # label of positions that carry no LM loss
@@ -123,8 +125,20 @@ class SequenceBuilder:
         first = len(prompt) - 2 if self.config.first_emb else -1
         return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first)
 
+    def skip_example(self, query: str) -> Encoded:
+        """``<query>q</query>[<emb>]<thought></s><emb>``: the model learns to close the thought at once.
+
+        The LM label sits on that ``</s>`` only; the vector is read at the last ``<emb>``, which is what
+        ``think="auto"`` reads when the model closes the thought at its first step.
+        """
+        prompt = self.generation_prompt(query)
+        ids = [*prompt, self.ids.eos, self.ids.emb]
+        labels = [IGNORE] * len(prompt) + [self.ids.eos, IGNORE]
+        first = len(prompt) - 2 if self.config.first_emb else -1
+        return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first)
+
     def document(self, title: str | None, text: str | None) -> list[int]:
         """``title text<emb>`` with ``title text`` cut to ``max_passage_tokens``."""
-        body = " ".join(s for s in ((title or "").strip(), (text or "").strip()) if s)
+        body = document_text(title, text)
         bos = [self.ids.bos] if self.ids.bos is not None else []
         return [*bos, *self.text_ids(body, self.config.max_passage_tokens), self.ids.emb]

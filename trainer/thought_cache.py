@@ -17,14 +17,13 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
 
-from o1embed.tasks.atomic import sha256_file
+from o1embed.tasks.hashing import model_folder_hash, sha256_file, stable_hash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS thoughts (key TEXT PRIMARY KEY, query TEXT, ids TEXT, texts TEXT, created REAL);
@@ -62,8 +61,7 @@ class ThoughtCache:
     @staticmethod
     def key(model_checksum: str, query: str, params: dict) -> str:
         """The cache key of one query under one model and one set of sampling parameters."""
-        body = json.dumps({"model": model_checksum, "query": query, "params": params}, sort_keys=True)
-        return hashlib.sha256(body.encode()).hexdigest()
+        return stable_hash({"model": model_checksum, "query": query, "params": params})
 
     def get_many(self, keys: list[str]) -> dict[str, tuple[list[list[int]], list[str]]]:
         """Entries found for ``keys``: ``{key: (token ids per thought, text per thought)}``."""
@@ -95,22 +93,20 @@ class ThoughtCache:
 
     def model_checksum(self, folder: Path) -> str:
         """sha256 over the model folder's weight, tokenizer and config files (memoised by path, size, mtime)."""
-        folder = Path(folder).resolve()
-        files = sorted({p for pattern in MODEL_FILES for p in folder.glob(pattern)})
-        h = hashlib.sha256()
         with closing(self._connect()) as db, db:
-            for f in files:
+
+            def memoised(f: Path) -> str:
                 st = f.stat()
                 row = db.execute(
                     "SELECT size, mtime, sha256 FROM checksums WHERE path = ?", (str(f),)
                 ).fetchone()
                 if row and row[0] == st.st_size and row[1] == st.st_mtime:
-                    digest = row[2]
-                else:
-                    digest = sha256_file(f)
-                    db.execute(
-                        "INSERT OR REPLACE INTO checksums VALUES (?, ?, ?, ?)",
-                        (str(f), st.st_size, st.st_mtime, digest),
-                    )
-                h.update(f"{f.name}:{digest}\n".encode())
-        return h.hexdigest()
+                    return row[2]
+                digest = sha256_file(f)
+                db.execute(
+                    "INSERT OR REPLACE INTO checksums VALUES (?, ?, ?, ?)",
+                    (str(f), st.st_size, st.st_mtime, digest),
+                )
+                return digest
+
+            return model_folder_hash(Path(folder).resolve(), MODEL_FILES, memoised)

@@ -14,25 +14,7 @@ from pathlib import Path
 
 import typer
 
-from o1embed.tasks.errors import ConfigError
-
-
-def resolve_version(output_root: str, dataset: str | None, split: str | None, version: str | None):
-    """The one dataset version under ``output_root`` that matches (any field left None matches anything).
-
-    Raises:
-        ConfigError: none or several match.
-    """
-    from o1embed.tasks.shards import list_versions
-
-    found = [v for v in list_versions(output_root, dataset, split) if version in (None, v.version)]
-    if len(found) != 1:
-        listed = ", ".join(v.partition for v in found) or "none"
-        raise ConfigError(
-            f"{len(found)} dataset versions under {output_root} match (dataset={dataset}, split={split}, "
-            f"version={version}): {listed}; name --dataset/--split/--version"
-        )
-    return found[0]
+from o1embed.tasks.shards import only_version
 
 
 def _config(config_json: str | None, overrides: dict):
@@ -90,7 +72,7 @@ def register(app: typer.Typer) -> None:
                 RetrieverSpec(kind="dense", model_path=dense_model),
             ]
         cfg = _config(config_json, overrides)
-        dv = resolve_version(output_root, dataset, split, version)
+        dv = only_version(output_root, dataset, split, version)
         if no_prefect:
             from o1embed.tasks.committee.stage import run_committee
 
@@ -130,7 +112,7 @@ def register(app: typer.Typer) -> None:
             stopwords=None,
             model_path=model_path,
         )
-        report = outside_check(resolve_version(output_root, dataset, split, version), spec, seed=seed)
+        report = outside_check(only_version(output_root, dataset, split, version), spec, seed=seed)
         if out:
             write_json_atomic(out, report)
         typer.echo(json.dumps(report, indent=2))
@@ -154,5 +136,5 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(
                 f"unknown format {format!r}; supported: flagembedding", param_hint="--format"
             )
-        n = export_flagembedding(resolve_version(output_root, dataset, split, version), out, fold_thought)
+        n = export_flagembedding(only_version(output_root, dataset, split, version), out, fold_thought)
         typer.echo(f"wrote {n} examples to {out}")

@@ -49,8 +49,9 @@ def register(app: typer.Typer) -> None:
         system: list[str] = typer.Option(
             None,
             "--system",
-            help="A preset (bm25, minilm, backbone, trained, trained-think-m1, trained-think-m3, bm25-thought) or a "
-            "SystemSpec as JSON; repeat for several. Default: every system the given models allow.",
+            help="A preset (bm25, minilm, backbone, trained, trained-think-m1, trained-think-m3, bm25-thought, "
+            "trained-never, trained-always, trained-auto, trained-auto-fused, bm25-thought-auto) or a SystemSpec as "
+            "JSON; repeat for several. Default: every system the given models allow.",
         ),
         split: str = typer.Option("test", help="qrels split."),
         max_queries: int = typer.Option(None, help="Evaluate only the first N judged queries per dataset."),
@@ -81,6 +82,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Evaluate retrieval systems on BEIR folders: per-query Parquet, markdown table, bar chart."""
+        from pydantic import ValidationError
+
         from o1embed.tasks.evaluation.config import EvalConfig
 
         try:
@@ -107,11 +110,22 @@ def register(app: typer.Typer) -> None:
 
                 report = evaluate_flow(config=config)
             else:
-                from o1embed.tasks.evaluation.harness import run_evaluation
+                from o1embed.flows.evaluate import run_evaluation
 
                 report = run_evaluation(config)
-        except (ConfigError, ValueError) as exc:
+        except (ConfigError, ValidationError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        typer.echo(report.markdown.split("## All metrics")[0].split("## nDCG@10")[-1].strip())
+        typer.echo(ndcg_table(report))
         typer.echo(f"report: {report.paths['markdown']}")
+
+
+def ndcg_table(report) -> str:
+    """The nDCG@10 of every system on every dataset, as a markdown table, from the report's summary."""
+    from o1embed.tasks.evaluation.chart import summary_value
+    from o1embed.tasks.evaluation.report import markdown_table
+
+    datasets = [d["dataset"] for d in report.datasets]
+    rows = [[sp.name, *(summary_value(report.summary, ds, sp.name, "ndcg_at_10") for ds in datasets)]
+            for sp in report.systems]  # fmt: skip
+    return "nDCG@10\n\n" + markdown_table(["system", *datasets], rows)

@@ -15,6 +15,12 @@ def register(app: typer.Typer) -> None:
         output_dir: str = typer.Option(None, help="Output root (default: <data root>/runs/<dataset>)."),
         k: int = typer.Option(3, "--k", help="Candidate thoughts per query."),
         max_queries: int = typer.Option(None, help="Only the first N judged queries."),
+        style: list[str] = typer.Option(
+            None,
+            "--style",
+            help="Prompt style, repeatable (paper, passage, keywords, reasoning); candidate c uses the "
+            "(c mod n)-th. Default: the paper's single style.",
+        ),
         shard_size: int = typer.Option(256, help="Queries per shard."),
         base_url: str = typer.Option(
             None, help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or embedded)."
@@ -55,6 +61,7 @@ def register(app: typer.Typer) -> None:
                         "seed": seed,
                     },
                     "llm": {"base_url": base_url, "model": model, "concurrency": concurrency},
+                    **({"prompt": {"styles": style}} if style else {}),
                 }
             )
         typer.echo(json.dumps(synthesize(cfg, judge=judge), indent=2))

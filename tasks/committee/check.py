@@ -1,10 +1,12 @@
 """Check the committee with a retriever that is not in it: do chosen thoughts help more than random ones?
 
-For every judged query (one with at least one candidate), an *outside* retriever ranks the positives under the bare
-query, under query + the committee's winner, and under query + one candidate drawn at random (seeded). Reported:
-the mean reciprocal-rank gain of the winner and of the random candidate (same queries), their difference with a
-paired bootstrap 95% interval, win/tie/loss counts, and the gain of what the examples actually keep (query-only
-examples gain 0). The default outside retriever is BM25 with other parameters than the committee's (k1 0.9, b 0.4,
+For every judged query (one with at least one candidate; its newest example, see :mod:`o1embed.tasks.current_rows`),
+an *outside* retriever ranks the positives under the bare query, under query + the committee's winner, and under
+query + one candidate drawn at random (seeded). Reported: the mean reciprocal-rank gain of the winner and of the
+random candidate (same queries), their difference with a paired bootstrap 95% interval, win/tie/loss counts, how
+often the winner beats (or loses to) the bare query, the gain of what the examples actually keep (query-only
+examples gain 0), and the per-query gains (``per_query``, for paired comparisons between dataset versions on the
+same queries). The default outside retriever is BM25 with other parameters than the committee's (k1 0.9, b 0.4,
 no stemming, no stop words).
 
 Example:
@@ -20,9 +22,11 @@ import logging
 import numpy as np
 
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.committee.inputs import CorpusIndex, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex
 from o1embed.tasks.committee.judging import JudgeRequest, judge_batch
+from o1embed.tasks.current_rows import candidate_thoughts, read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 from o1embed.tasks.shards import DatasetVersion
 
@@ -63,14 +67,11 @@ def outside_check(
             if m.model_dump(exclude={"name"}) == outside.model_dump(exclude={"name"}):
                 raise ConfigError(f"the outside retriever {outside.member_name} is a committee member")
     template = committee or CommitteeConfig()
-    examples = dv.read("examples").to_pylist()
+    examples = read_current_examples(dv).to_pylist()
     judged = [e for e in examples if e["winner_idx"] >= 0]
     if not judged:
         raise InputError("no judged examples (run the committee first)", file=str(dv.table_dir("examples")))
-    cands = dv.read("candidates", columns=["query_id", "candidate_idx", "thought"]).to_pydict()
-    thought = dict(
-        zip(zip(cands["query_id"], cands["candidate_idx"], strict=True), cands["thought"], strict=True)
-    )
+    thought = candidate_thoughts(dv)  # keyed by shard too: an edited query's example meets its own thoughts
     corpus = CorpusIndex.from_table(dv.read("corpus"))
     positives = positives_by_query(dv.read("pairs"))
     retriever = outside.build()
@@ -84,8 +85,8 @@ def outside_check(
         base_rows.append(len(strings))
         strings += [
             e["query"],
-            template.search_query(e["query"], thought[(e["query_id"], e["winner_idx"])]),
-            template.search_query(e["query"], thought[(e["query_id"], r)]),
+            template.search_query(e["query"], thought[(e["query_id"], e["shard"], e["winner_idx"])]),
+            template.search_query(e["query"], thought[(e["query_id"], e["shard"], r)]),
         ]
         string_query += [qi] * 3
         pos_ids = [d for d in positives.get(e["query_id"], e["positive_ids"]) if d in corpus.position]
@@ -119,7 +120,14 @@ def outside_check(
         "wins": int((diff > 0).sum()),
         "ties": int((diff == 0).sum()),
         "losses": int((diff < 0).sum()),
+        "chosen_beats_query": int((gain_chosen > 0).sum()),
+        "chosen_loses_to_query": int((gain_chosen < 0).sum()),
         "seed": seed,
+        "per_query": {
+            "query_id": [e["query_id"] for e in judged],
+            "gain_chosen": gain_chosen.tolist(),
+            "gain_random": gain_random.tolist(),
+        },
     }
     report["chosen_beats_random"] = report["mean_gain_chosen"] > report["mean_gain_random"]
     log.info(

@@ -10,12 +10,11 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 
 NoGainPolicy = Literal["keep", "drop", "query_only"]
@@ -108,15 +107,11 @@ class CommitteeConfig(BaseModel):
         """
         body = self.model_dump(exclude=_EXECUTION_FIELDS)
         body["members"] = [m.model_dump(exclude=_MEMBER_EXECUTION_FIELDS) for m in self.members]
-        return _short_hash(body)
+        return stable_hash(body, 16)
 
     def legacy_fingerprint(self) -> str:
         """The fingerprint written by versions before 2026-11-28, which hashed the member specs whole.
 
         Accepted by :func:`tasks.committee.stage.check_config_matches`, so versions written then still resume.
         """
-        return _short_hash(self.model_dump(exclude=_EXECUTION_FIELDS))
-
-
-def _short_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return stable_hash(self.model_dump(exclude=_EXECUTION_FIELDS), 16)

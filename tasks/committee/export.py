@@ -11,16 +11,16 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
+from o1embed.tasks.atomic import open_atomic
+from o1embed.tasks.current_rows import read_current_examples
+from o1embed.tasks.documents import document_text
 from o1embed.tasks.errors import InputError
-from o1embed.tasks.retrievers.base import document_text
-from o1embed.tasks.shards import DatasetVersion, latest_per_query
+from o1embed.tasks.shards import DatasetVersion
 
 
 def flagembedding_records(examples: pa.Table, corpus: pa.Table, fold_thought: bool = False) -> Iterator[dict]:
@@ -63,23 +63,14 @@ def export_flagembedding(dv: DatasetVersion, out_path: str | Path, fold_thought:
     Raises:
         InputError: no examples.
     """
-    examples = latest_per_query(dv.read("examples"))  # an edited query's earlier example is superseded
+    examples = read_current_examples(dv)  # an edited query's earlier example is superseded
     if examples.num_rows == 0:
         raise InputError(
             "no examples to export (run the committee first)", file=str(dv.table_dir("examples"))
         )
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.parent / f".{out_path.name}.tmp-{uuid.uuid4().hex[:8]}"
     n = 0
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for rec in flagembedding_records(examples, dv.read("corpus"), fold_thought):
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                n += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with open_atomic(out_path) as f:
+        for rec in flagembedding_records(examples, dv.read("corpus"), fold_thought):
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
     return n

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from o1embed.tasks.retrievers.base import corpus_checksum, document_text
+from o1embed.tasks.documents import document_text
+from o1embed.tasks.hashing import corpus_hash
 from o1embed.tasks.schemas import error_row
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class CorpusIndex:
         return cls(cols["doc_id"], texts)
 
     def checksum(self) -> str:
-        return corpus_checksum(self.doc_ids, self.texts)
+        return corpus_hash(self.doc_ids, self.texts)
 
 
 @dataclass
@@ -67,16 +68,6 @@ class QueryItem:
     positive_ids: list[str]
     positives: np.ndarray  # corpus positions of positive_ids
     candidates: list[tuple[int, str]]  # (candidate_idx, thought), by candidate_idx
-
-
-def positives_by_query(pairs: pa.Table) -> dict[str, list[str]]:
-    """Positive document ids per query (score > 0), in table order, without duplicates."""
-    out: dict[str, list[str]] = defaultdict(list)
-    cols = pairs.select(["query_id", "doc_id", "score"]).to_pydict()
-    for q, d, s in zip(cols["query_id"], cols["doc_id"], cols["score"], strict=True):
-        if (s is None or s > 0) and d not in out[q]:
-            out[q].append(d)
-    return dict(out)
 
 
 def build_items(

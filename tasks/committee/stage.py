@@ -23,10 +23,12 @@ import pyarrow.parquet as pq
 
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.examples import judge_items
-from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex, build_items
 from o1embed.tasks.committee.members import Members, start_members
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
+from o1embed.tasks.current_rows import newest_per_query, read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.schemas import SCHEMAS
 from o1embed.tasks.shards import DatasetVersion
 
@@ -184,8 +186,8 @@ def finalize(
     from o1embed.tasks.atomic import write_json_atomic
 
     # Only the columns the statistics read: the lists of negatives and the texts would grow the driver with queries.
-    examples = dv.read("examples", columns=_STATS_COLUMNS["examples"])
-    judgements = dv.read("judgements", columns=_STATS_COLUMNS["judgements"])
+    examples = read_current_examples(dv, columns=_STATS_COLUMNS["examples"])
+    judgements = newest_per_query(dv.read("judgements", columns=[*_STATS_COLUMNS["judgements"], "shard"]))
     errors = dv.read("errors", columns=_STATS_COLUMNS["errors"])
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)

@@ -5,24 +5,27 @@ Modules:
     data       the evaluated queries and searched corpus of one folder
     search     exact and FAISS inner-product search
     metrics    nDCG@10, Recall@100, MRR@10 per query via pytrec_eval
-    systems    adapters over Retrievers and QueryDocEncoders
+    encoders   the encoder contract (explicit think / num_thoughts arguments), thoughts and per-query costs
+    systems    adapters over Retrievers and QueryDocEncoders; the cost-quality sweep
     resources  models, fitted retrievers, vectors and thoughts shared by the systems
-    harness    run systems over datasets
-    report     Parquet, markdown, Prefect artifacts
-    chart      the bar chart
-    cli        ``o1embed evaluate``
+    harness    run systems over one dataset
+    report     Parquet, markdown, the paired tests
+    chart      the bar chart and the cost-quality plot
+
+The driver over datasets (one Resources, so models load once; Prefect artifacts) is ``o1embed.flows.evaluate``;
+the CLI is ``o1embed evaluate`` (``o1embed.flows.cli.evaluate``).
 
 Example:
-    >>> from o1embed.tasks.evaluation import EvalConfig, run_evaluation
+    >>> from o1embed.flows.evaluate import run_evaluation
     >>> run_evaluation(EvalConfig(datasets=["scifact"], systems=["bm25", "minilm"]))   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, preset_systems, resolve_systems
-from o1embed.tasks.evaluation.harness import DatasetResult, evaluate_folder, run_evaluation
+from o1embed.tasks.evaluation.harness import DatasetResult, evaluate_folder
 from o1embed.tasks.evaluation.metrics import METRICS, evaluate_run
-from o1embed.tasks.evaluation.report import EvalReport, build_report, publish_artifacts, write_report
+from o1embed.tasks.evaluation.report import EvalReport, build_report, write_report
 from o1embed.tasks.evaluation.resources import Resources
 
 __all__ = [
@@ -36,8 +39,6 @@ __all__ = [
     "evaluate_folder",
     "evaluate_run",
     "preset_systems",
-    "publish_artifacts",
     "resolve_systems",
-    "run_evaluation",
     "write_report",
 ]

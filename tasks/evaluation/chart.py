@@ -53,3 +53,38 @@ def render_chart(summary: pl.DataFrame, systems: list[str]) -> bytes:
     rows = -(-max(1, len(systems)) // 4)
     fig.tight_layout(rect=(0, 0.035 * rows, 1, 1))
     return png_bytes(fig, dpi=110)
+
+
+def render_cost_quality(sweep: pl.DataFrame) -> bytes:
+    """Cost-quality plot (PNG bytes): nDCG@10 against the share of queries that thought, one line per dataset.
+
+    Each line joins the auto points of the threshold sweep (by share); ``never`` (share 0) is marked with a square
+    and ``always`` (share 1) with a triangle, in the dataset's colour.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for j, ds in enumerate(sweep.get_column("dataset").unique(maintain_order=True).to_list()):
+        part = sweep.filter(pl.col("dataset") == ds)
+        colour = f"C{j % 10}"
+        auto = part.filter(pl.col("point") == "auto").sort("thought_share", "threshold")
+        ax.plot(auto["thought_share"], auto["ndcg_at_10"], "o-", color=colour, ms=3, label=f"{ds} (auto)")
+        for point, marker in (("never", "s"), ("always", "^")):
+            hit = part.filter(pl.col("point") == point)
+            if hit.height:
+                ax.plot(
+                    hit["thought_share"], hit["ndcg_at_10"], marker, color=colour, ms=9, mfc="none", mew=2
+                )
+    ax.plot([], [], "s", color="gray", mfc="none", mew=2, label="never")
+    ax.plot([], [], "^", color="gray", mfc="none", mew=2, label="always")
+    ax.set_xlabel("share of queries that thought")
+    ax.set_ylabel("nDCG@10")
+    ax.set_xlim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.set_title("Cost and quality as the auto threshold sweeps")
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return png_bytes(fig, dpi=110)

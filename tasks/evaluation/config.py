@@ -19,9 +19,13 @@ from pydantic import BaseModel, Field, model_validator
 from o1embed.tasks.errors import ConfigError
 
 SystemKind = Literal["bm25", "dense", "encoder", "expansion"]
+ThinkMode = Literal["auto", "always", "never"]
 
 # Model roles a SystemSpec.model may name instead of a path.
 MODEL_ROLES = ("trained", "backbone", "minilm")
+
+# The thinking-mode systems: these names stay the same from run to run, so reports compare across runs.
+THINKING_MODE_SYSTEMS = ("trained-never", "trained-always", "trained-auto", "trained-auto-fused")
 
 
 class SystemSpec(BaseModel):
@@ -31,13 +35,14 @@ class SystemSpec(BaseModel):
         ``bm25``: a lexical retriever from :mod:`tasks.retrievers` over ``title text``.
         ``dense``: a sentence-transformers retriever from :mod:`tasks.retrievers` (``model`` is a path or ``minilm``).
         ``encoder``: a :class:`QueryDocEncoder` (``trainer.encoder.O1Encoder``) with exact or FAISS search;
-        ``think`` and ``num_thoughts`` choose bare-query or think-then-embed query vectors.
+        ``think`` (``never`` | ``always`` | ``auto``), ``num_thoughts``, ``close_threshold`` and ``fusion_alpha``
+        choose how the query vectors are made.
         ``expansion``: BM25 over ``query + thought``, the thought written by the encoder named by ``model``
-        (thinking as query expansion).
+        (thinking as query expansion); a query without a thought (``auto`` closed it) is searched alone.
 
     Example:
-        >>> SystemSpec(name="o1-m3", kind="encoder", model="trained", think=True, num_thoughts=3).think
-        True
+        >>> SystemSpec(name="o1-m3", kind="encoder", model="trained", think=True, num_thoughts=3).mode
+        'always'
     """
 
     name: str = Field(description="Label of the system in the report; unique within a run.")
@@ -47,9 +52,26 @@ class SystemSpec(BaseModel):
         description="A model path, or a role: 'trained' (EvalConfig.model_path), 'backbone' (EvalConfig.backbone_path), "
         "'minilm' (the packaged all-MiniLM-L6-v2). Required for dense, encoder and expansion.",
     )
-    think: bool = Field(default=False, description="encoder: write thoughts and embed query + thought.")
+    think: bool | ThinkMode = Field(
+        default=False,
+        description="encoder/expansion: 'never' (bare query), 'always' (every query thinks) or 'auto' (the model "
+        "decides); True/False mean always/never.",
+    )
     num_thoughts: int = Field(
         default=1, ge=1, description="encoder/expansion: thoughts per query (m); vectors averaged."
+    )
+    close_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="auto: skip the thought when the model's probability of closing it at once is at least this; "
+        "None = the encoder's default.",
+    )
+    fusion_alpha: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Vector normalize(alpha * query-only + (1 - alpha) * thought); None = the encoder's default.",
     )
     baseline: str | None = Field(
         default=None, description="Name of the system this one is compared against in the delta table."
@@ -62,16 +84,40 @@ class SystemSpec(BaseModel):
     def _check(self) -> SystemSpec:
         if self.kind in ("dense", "encoder", "expansion") and not self.model:
             raise ValueError(f"system {self.name!r} of kind {self.kind!r} needs a model")
-        if self.kind == "expansion" and not self.think:
+        if self.kind == "expansion" and self.mode == "never":
             self.think = True  # an expansion system always uses the model's thoughts
         return self
 
+    @property
+    def mode(self) -> ThinkMode:
+        """``think`` as a mode name (``True`` = ``always``, ``False`` = ``never``)."""
+        if isinstance(self.think, bool):
+            return "always" if self.think else "never"
+        return self.think
 
-def preset_systems() -> dict[str, SystemSpec]:
+    def encoder_call(self) -> dict[str, Any]:
+        """The keyword arguments of ``encode_queries`` this spec asks for (only the settings it states)."""
+        call: dict[str, Any] = {
+            "think": self.mode,
+            "num_thoughts": self.num_thoughts if self.mode != "never" else 1,
+        }
+        if self.mode == "auto" and self.close_threshold is not None:
+            call["close_threshold"] = self.close_threshold
+        if self.mode != "never" and self.fusion_alpha is not None:
+            call["fusion_alpha"] = self.fusion_alpha
+        return call
+
+
+def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
     """The systems a report compares, by preset name.
 
     ``bm25``, ``minilm``, ``backbone`` (the model before training, bare queries), ``trained`` (bare queries),
     ``trained-think-m1``, ``trained-think-m3`` and ``bm25-thought`` (BM25 over query + the trained model's thought).
+
+    The thinking modes, each compared with ``trained-never``: ``trained-never`` (bare query), ``trained-always``
+    (every query thinks), ``trained-auto`` (the model decides, the encoder's default threshold),
+    ``trained-auto-fused`` (auto, vector ``normalize(alpha q + (1 - alpha) t)`` with ``fusion_alpha``), and
+    ``bm25-thought-auto`` (BM25 over query + thought where auto thought, the bare query elsewhere).
     """
     specs = [
         SystemSpec(name="bm25", kind="bm25"),
@@ -88,6 +134,24 @@ def preset_systems() -> dict[str, SystemSpec]:
             baseline="trained",
         ),
         SystemSpec(name="bm25-thought", kind="expansion", model="trained", num_thoughts=1, baseline="bm25"),
+        SystemSpec(name="trained-never", kind="encoder", model="trained", think="never"),
+        SystemSpec(
+            name="trained-always", kind="encoder", model="trained", think="always", baseline="trained-never"
+        ),
+        SystemSpec(
+            name="trained-auto", kind="encoder", model="trained", think="auto", baseline="trained-never"
+        ),
+        SystemSpec(
+            name="trained-auto-fused",
+            kind="encoder",
+            model="trained",
+            think="auto",
+            fusion_alpha=fusion_alpha,
+            baseline="trained-never",
+        ),
+        SystemSpec(
+            name="bm25-thought-auto", kind="expansion", model="trained", think="auto", baseline="bm25"
+        ),
     ]
     return {s.name: s for s in specs}
 
@@ -160,6 +224,40 @@ class EvalConfig(BaseModel):
         default=None,
         description="Folder for cached document vectors; default <cache_root>/eval_doc_vectors; '' disables.",
     )
+    query_max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Queries are cut to this many tokens by encoder systems; None = each model's own length "
+        "(32 for cpu-small). Long-query sets (BIRCO: 150-230 tokens) want 256.",
+    )
+    fusion_alpha: float = Field(
+        default=0.5, ge=0, le=1, description="alpha of the trained-auto-fused preset."
+    )
+    cost_quality_system: str | None = Field(
+        default="trained-auto",
+        description="The auto system whose threshold is swept for the cost-quality plot (skipped when the run "
+        "has no such system, or its encoder reports no close probabilities); None = no sweep.",
+    )
+    cost_quality_thresholds: list[float] = Field(
+        default_factory=lambda: [
+            0.0,
+            0.02,
+            0.05,
+            0.1,
+            0.2,
+            0.3,
+            0.4,
+            0.5,
+            0.6,
+            0.7,
+            0.8,
+            0.9,
+            0.95,
+            0.99,
+            1.0,
+        ],
+        description="Thresholds of the sweep (a query skips its thought when p_close >= threshold).",
+    )
     doc_chunk_size: int = Field(
         default=512,
         ge=1,
@@ -188,7 +286,7 @@ def resolve_systems(config: EvalConfig) -> list[SystemSpec]:
 
     A baseline that names no system of the run is dropped (its delta rows would have nothing to compare with).
     """
-    presets = preset_systems()
+    presets = preset_systems(config.fusion_alpha)
     if config.systems is None:
         names = ["bm25", "minilm"]
         if config.backbone_path:

@@ -16,20 +16,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
-from o1embed.tasks.evaluation.data import EvalData, load_eval_data, resolve_datasets
+from o1embed.tasks.evaluation.data import EvalData, load_eval_data
 from o1embed.tasks.evaluation.metrics import evaluate_run, run_from_topk, trec_order
 from o1embed.tasks.evaluation.resources import Resources
 from o1embed.tasks.evaluation.systems import System, build_systems
-
-if TYPE_CHECKING:
-    from o1embed.tasks.evaluation.report import EvalReport
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +43,21 @@ PER_QUERY = pa.schema(
         ("n_relevant", pa.int32()),  # judged documents with grade >= 1 in the searched corpus
         ("top_doc_ids", pa.list_(pa.string())),  # the 10 best documents, in trec_eval order
         ("thoughts", pa.list_(pa.string())),  # the thoughts used (thinking systems), else null
+        ("thought", pa.bool_()),  # encoder/expansion systems: the query thought; else null
+        ("thought_tokens", pa.float64()),  # thought tokens written (mean over m); null when unknown
+        ("query_seconds", pa.float64()),  # the query's share of the encoder's time; null when unknown
+    ]
+)
+
+# Cost-quality sweep: one row per (dataset, system, point).
+COST_QUALITY = pa.schema(
+    [
+        ("dataset", pa.string()),
+        ("system", pa.string()),
+        ("point", pa.string()),  # never | always | auto
+        ("threshold", pa.float64()),  # auto: the close threshold; else null
+        ("thought_share", pa.float64()),
+        ("ndcg_at_10", pa.float64()),
     ]
 )
 
@@ -60,11 +72,13 @@ class DatasetResult:
         per_query: rows of :data:`PER_QUERY`.
         info: the dataset's counts and settings (name, folder, queries and documents used and in total, ...).
         timing: ``{"dataset", "system", "seconds"}`` per system.
+        cost_quality: rows of :data:`COST_QUALITY` (empty without a sweep).
     """
 
     per_query: pa.Table
     info: dict[str, Any]
     timing: list[dict[str, Any]] = field(default_factory=list)
+    cost_quality: list[dict[str, Any]] = field(default_factory=list)
 
 
 def dataset_info(data: EvalData) -> dict[str, Any]:
@@ -83,13 +97,21 @@ def dataset_info(data: EvalData) -> dict[str, Any]:
     }
 
 
-def evaluate_systems(data: EvalData, systems: list[System], top_k: int) -> DatasetResult:
+def evaluate_systems(
+    data: EvalData,
+    systems: list[System],
+    top_k: int,
+    sweep_system: str | None = None,
+    thresholds: list[float] | None = None,
+) -> DatasetResult:
     """Run each system on ``data`` and score it per query.
 
     Args:
         data: the dataset.
         systems: adapters from :func:`tasks.evaluation.systems.build_systems`.
         top_k: documents kept per query (one more is retrieved when identical ids are dropped).
+        sweep_system: the auto system whose threshold is swept for the cost-quality plot (None: no sweep).
+        thresholds: the sweep's thresholds.
 
     Raises:
         ConfigError: a system returned results for the wrong number of queries.
@@ -122,6 +144,9 @@ def evaluate_systems(data: EvalData, systems: list[System], top_k: int) -> Datas
                     "n_relevant": sum(1 for g in data.qrels[q].values() if g >= 1),
                     "top_doc_ids": ranked[:TOP_IDS_KEPT],
                     "thoughts": None if result.thoughts is None else list(result.thoughts[i]),
+                    "thought": None if result.costs is None else result.costs[i].thought,
+                    "thought_tokens": None if result.costs is None else result.costs[i].thought_tokens,
+                    "query_seconds": None if result.costs is None else result.costs[i].seconds,
                 }
             )
         mean = {
@@ -135,9 +160,17 @@ def evaluate_systems(data: EvalData, systems: list[System], top_k: int) -> Datas
         timing.append({"dataset": data.name, "system": name, "seconds": seconds})
         if result.details:
             details[name] = result.details
+    sweep: list[dict[str, Any]] = []
+    for system in systems:
+        if sweep_system and system.spec.name == sweep_system and hasattr(system, "cost_quality"):
+            sweep = system.cost_quality(data, k, list(thresholds or []))
+            if not sweep:
+                log.info(
+                    "%s: the encoder reports no close probabilities; no cost-quality sweep", sweep_system
+                )
     info = dataset_info(data)
     info["system_details"] = details
-    return DatasetResult(pa.Table.from_pylist(rows, schema=PER_QUERY), info, timing)
+    return DatasetResult(pa.Table.from_pylist(rows, schema=PER_QUERY), info, timing, sweep)
 
 
 def evaluate_folder(
@@ -167,21 +200,10 @@ def evaluate_folder(
         ignore_identical_ids=config.identical_ids_for(folder.name),
     )
     resources.start_dataset(data)
-    return evaluate_systems(data, build_systems(specs, resources), config.top_k)
-
-
-def run_evaluation(config: EvalConfig, resources: Resources | None = None) -> EvalReport:
-    """Evaluate every configured dataset and system, then write the report.
-
-    Returns:
-        The :class:`~tasks.evaluation.report.EvalReport`, with ``paths`` of the files written.
-    """
-    from o1embed.tasks.evaluation.report import build_report, default_out_dir, write_report
-
-    specs = resolve_systems(config)
-    folders = resolve_datasets(config.datasets, config.split)
-    resources = resources or Resources(config)
-    results = [evaluate_folder(f, config, specs, resources) for f in folders]
-    report = build_report(results, specs, config)
-    write_report(report, Path(config.out_dir) if config.out_dir else default_out_dir())
-    return report
+    return evaluate_systems(
+        data,
+        build_systems(specs, resources),
+        config.top_k,
+        sweep_system=config.cost_quality_system,
+        thresholds=config.cost_quality_thresholds,
+    )

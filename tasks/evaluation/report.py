@@ -1,12 +1,15 @@
-"""The evaluation report: per-query Parquet, summary and delta tables, a markdown page, a bar chart, Prefect artifacts.
+"""The evaluation report: per-query Parquet, summary and delta tables, a markdown page, a bar chart, a cost-quality plot.
 
 Files written by :func:`write_report` (atomically) into one folder::
 
     per_query.parquet    one row per (dataset, system, query): metrics, top-10 ids, thoughts
     summary.parquet      one row per (dataset, system): mean metrics, queries, seconds
-    deltas.parquet       one row per (dataset, system with a baseline): mean differences, queries better/worse
-    report.md            setup, systems, tables, deltas, the chart
+    deltas.parquet       one row per (dataset, system with a baseline): mean differences, queries better/worse/tied,
+                         paired randomisation test p-value (scipy.stats.permutation_test) on nDCG@10
+    report.md            setup, systems, tables, deltas, thinking cost, the charts
     metrics.png          grouped bars: nDCG@10, Recall@100, MRR@10 per dataset and system
+    cost_quality.parquet the auto threshold sweep (when the run has one)
+    cost_quality.png     nDCG@10 against the share of queries that thought, one line per dataset
     config.json          the configuration and the datasets' counts and checksums
 
 Example:
@@ -27,9 +30,9 @@ import polars as pl
 import pyarrow as pa
 
 from o1embed.tasks.atomic import write_bytes_atomic, write_json_atomic, write_parquet_atomic
-from o1embed.tasks.evaluation.chart import render_chart, summary_value
+from o1embed.tasks.evaluation.chart import render_chart, render_cost_quality, summary_value
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec
-from o1embed.tasks.evaluation.harness import PER_QUERY, DatasetResult
+from o1embed.tasks.evaluation.harness import COST_QUALITY, PER_QUERY, DatasetResult
 from o1embed.tasks.evaluation.metrics import METRICS
 from o1embed.tasks.paths import runs_root
 
@@ -47,7 +50,9 @@ class EvalReport:
         config: the run configuration.
         created: UTC time of the report.
         markdown: the report page.
-        paths: files written (``per_query``, ``summary``, ``deltas``, ``markdown``, ``chart``, ``config``).
+        cost_quality: the auto threshold sweep (rows of ``harness.COST_QUALITY``; empty without one).
+        paths: files written (``per_query``, ``summary``, ``deltas``, ``markdown``, ``chart``, ``config``, and
+            ``cost_quality`` / ``cost_quality_chart`` with a sweep).
     """
 
     per_query: pa.Table
@@ -57,6 +62,7 @@ class EvalReport:
     systems: list[SystemSpec]
     config: EvalConfig
     created: datetime
+    cost_quality: pl.DataFrame = field(default_factory=lambda: pl.from_arrow(COST_QUALITY.empty_table()))
     markdown: str = ""
     paths: dict[str, Path] = field(default_factory=dict)
 
@@ -67,11 +73,21 @@ def default_out_dir() -> Path:
 
 
 def summarize(per_query: pl.DataFrame, timing: list[dict[str, Any]] | None = None) -> pl.DataFrame:
-    """Mean metrics per (dataset, system), in first-seen order, with the query count and seconds."""
+    """Mean metrics per (dataset, system), in first-seen order, with the query count and seconds.
+
+    Encoder and expansion systems also get ``thought_share`` (share of queries that thought), ``thought_tokens``
+    (mean per query, 0 for a query without a thought) and ``query_seconds`` (mean per query); null elsewhere.
+    """
     order = per_query.select("dataset", "system").unique(maintain_order=True).with_row_index("_order")
     out = (
         per_query.group_by("dataset", "system")
-        .agg(pl.len().alias("queries"), *[pl.col(m).mean() for m in METRICS])
+        .agg(
+            pl.len().alias("queries"),
+            *[pl.col(m).mean() for m in METRICS],
+            pl.col("thought").cast(pl.Float64).mean().alias("thought_share"),
+            pl.col("thought_tokens").mean(),
+            pl.col("query_seconds").mean(),
+        )
         .join(order, on=["dataset", "system"])
         .sort("_order")
         .drop("_order")
@@ -86,9 +102,14 @@ def summarize(per_query: pl.DataFrame, timing: list[dict[str, Any]] | None = Non
 def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.DataFrame:
     """Per dataset, each system with a baseline minus that baseline: mean differences and paired query counts.
 
-    ``better`` / ``worse`` count the queries whose nDCG@10 rose / fell against the baseline on the same query.
+    ``better`` / ``worse`` / ``tied`` count the queries whose nDCG@10 rose / fell / stayed against the baseline on
+    the same query; ``p_value`` is the two-sided paired randomisation test of the mean nDCG@10 difference
+    (:func:`paired_p_value`).
     """
-    cols = ["dataset", "system", "baseline", *(f"delta_{m}" for m in METRICS), "better", "worse", "queries"]
+    cols = [
+        "dataset", "system", "baseline", *(f"delta_{m}" for m in METRICS), "better", "worse", "queries", "tied",
+        "p_value",
+    ]  # fmt: skip
     rows = []
     for spec in systems:
         if spec.baseline is None:
@@ -109,16 +130,54 @@ def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.Dat
                     "better": int((d_ndcg > 1e-12).sum()),
                     "worse": int((d_ndcg < -1e-12).sum()),
                     "queries": part.height,
+                    "tied": int((d_ndcg.abs() <= 1e-12).sum()),
+                    "p_value": paired_p_value(
+                        part["ndcg_at_10"].to_numpy(), part["ndcg_at_10_base"].to_numpy()
+                    ),
                 }
             )
     if not rows:
         return pl.DataFrame(
             schema={
-                c: (pl.String if c in cols[:3] else pl.Float64 if c.startswith("delta") else pl.Int64)
+                c: (
+                    pl.String
+                    if c in cols[:3]
+                    else pl.Float64
+                    if c.startswith("delta") or c == "p_value"
+                    else pl.Int64
+                )
                 for c in cols
             }
         )
     return pl.DataFrame(rows).select(cols)
+
+
+def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0) -> float:
+    """Two-sided paired randomisation test of ``mean(a - b)`` (``scipy.stats.permutation_test``, samples).
+
+    Each resample swaps ``a[i]`` and ``b[i]`` at random per query (``permutation_type="samples"``); with up to
+    ``log2(n_resamples)`` queries every assignment is enumerated (exact test). All-zero differences give 1.0.
+
+    Example:
+        >>> paired_p_value([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+        0.03125
+    """
+    import numpy as np
+    from scipy.stats import permutation_test
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) == 0 or np.allclose(a, b, atol=1e-12):
+        return 1.0
+    res = permutation_test(
+        (a, b),
+        lambda x, y, axis: np.mean(x - y, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_resamples,
+        alternative="two-sided",
+        random_state=seed,
+    )
+    return float(res.pvalue)
 
 
 def build_report(results: list[DatasetResult], systems: list[SystemSpec], config: EvalConfig) -> EvalReport:
@@ -127,6 +186,7 @@ def build_report(results: list[DatasetResult], systems: list[SystemSpec], config
     per_query = pa.concat_tables(tables) if tables else PER_QUERY.empty_table()
     df = pl.from_arrow(per_query)
     timing = [t for r in results for t in r.timing]
+    sweep = [row for r in results for row in r.cost_quality]
     report = EvalReport(
         per_query=per_query,
         summary=summarize(df, timing),
@@ -135,6 +195,7 @@ def build_report(results: list[DatasetResult], systems: list[SystemSpec], config
         systems=systems,
         config=config,
         created=datetime.now(UTC),
+        cost_quality=pl.from_arrow(pa.Table.from_pylist(sweep, schema=COST_QUALITY)),
     )
     report.markdown = render_markdown(report)
     return report
@@ -234,8 +295,8 @@ def render_markdown(report: EvalReport, chart_name: str = "metrics.png") -> str:
                     sp.name,
                     sp.kind,
                     _model_label(sp, report.config),
-                    "yes" if sp.think else "no",
-                    sp.num_thoughts if sp.think else "",
+                    sp.mode if sp.kind in ("encoder", "expansion") else "",
+                    sp.num_thoughts if sp.mode != "never" else "",
                     sp.baseline or "",
                 ]
                 for sp in report.systems
@@ -269,18 +330,66 @@ def render_markdown(report: EvalReport, chart_name: str = "metrics.png") -> str:
     if deltas.height:
         parts.append(
             markdown_table(
-                ["dataset", "system", "baseline", *(f"Δ {v}" for v in METRICS.values()), "better / worse queries"],
+                ["dataset", "system", "baseline", *(f"Δ {v}" for v in METRICS.values()),
+                 "better / worse / tied queries", "p (nDCG@10)"],
                 [[r["dataset"], r["system"], r["baseline"], *(r[f"delta_{m}"] for m in METRICS),
-                  f"{r['better']} / {r['worse']} of {r['queries']}"]
+                  f"{r['better']} / {r['worse']} / {r['tied']} of {r['queries']}", _p(r["p_value"])]
                  for r in deltas.iter_rows(named=True)],
                 signed=True,
             )
         )  # fmt: skip
-        parts += ["", "Better / worse: queries whose nDCG@10 rose / fell against the baseline."]
+        parts += [
+            "",
+            "Better / worse / tied: queries whose nDCG@10 rose / fell / stayed against the baseline. p: two-sided "
+            "paired randomisation test of the mean nDCG@10 difference (scipy `permutation_test`, "
+            '`permutation_type="samples"`).',
+        ]
     else:
         parts.append("No system of this run names a baseline.")
+    parts += thinking_cost_lines(report)
     parts += ["", f"![nDCG@10, Recall@100 and MRR@10 per dataset and system]({chart_name})", ""]
     return "\n".join(parts)
+
+
+def thinking_cost_lines(report: EvalReport, chart_name: str = "cost_quality.png") -> list[str]:
+    """The thinking-cost table (share of queries that thought, thought tokens, seconds per query) and the sweep."""
+    s = report.summary
+    rows = [r for r in s.iter_rows(named=True) if r.get("thought_share") is not None]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Thinking cost",
+        "",
+        markdown_table(
+            ["dataset", "system", "queries that thought", "thought tokens / query", "seconds / query"],
+            [
+                [
+                    r["dataset"],
+                    r["system"],
+                    f"{r['thought_share']:.0%}",
+                    "" if r["thought_tokens"] is None else f"{r['thought_tokens']:.1f}",
+                    "" if r["query_seconds"] is None else f"{r['query_seconds']:.3f}",
+                ]
+                for r in rows
+            ],
+        ),  # fmt: skip
+    ]
+    cq = report.cost_quality
+    if cq.height:
+        system = cq["system"][0]
+        lines += [
+            "",
+            f"Cost and quality as the close threshold of `{system}` sweeps (a query skips its thought when the "
+            "model's probability of closing it at once is at least the threshold):",
+            "",
+            f"![nDCG@10 against the share of queries that thought]({chart_name})",
+        ]
+    return lines
+
+
+def _p(v: float | None) -> str:
+    return "" if v is None else f"{v:.3f}" if v >= 0.001 else "<0.001"
 
 
 def system_detail_lines(report: EvalReport) -> list[str]:
@@ -318,7 +427,7 @@ def _seconds(v: float | None) -> str:
     return "" if v is None else f"{v:.1f}"
 
 
-# ---- files and artifacts --------------------------------------------------------------------------------------------
+# ---- files --------------------------------------------------------------------------------------------
 
 
 def write_report(report: EvalReport, out_dir: Path) -> dict[str, Path]:
@@ -342,50 +451,14 @@ def write_report(report: EvalReport, out_dir: Path) -> dict[str, Path]:
             },
         ),  # fmt: skip
     }
+    if report.cost_quality.height:
+        paths["cost_quality"] = write_parquet_atomic(
+            out_dir / "cost_quality.parquet", report.cost_quality.to_arrow()
+        )
+        paths["cost_quality_chart"] = write_bytes_atomic(
+            out_dir / "cost_quality.png", render_cost_quality(report.cost_quality)
+        )
     paths["markdown"] = write_bytes_atomic(out_dir / "report.md", report.markdown.encode())
     report.paths = paths
     log.info("report written to %s", out_dir)
     return paths
-
-
-def in_prefect_run() -> bool:
-    """Whether the caller runs inside a Prefect flow or task run."""
-    try:
-        from prefect.context import FlowRunContext, TaskRunContext
-    except ImportError:
-        return False
-    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
-
-
-def publish_artifacts(report: EvalReport, key: str = "evaluation") -> bool:
-    """Publish the markdown page and the summary table as Prefect artifacts when inside a run.
-
-    Args:
-        report: a built (and preferably written) report.
-        key: artifact key prefix (lowercase letters, digits and dashes).
-
-    Returns:
-        True when artifacts were created, False outside a Prefect run.
-    """
-    if not in_prefect_run():
-        return False
-    from prefect.artifacts import create_markdown_artifact, create_table_artifact
-
-    where = f"\n\nFiles: `{report.paths['markdown'].parent}`" if report.paths else ""
-    create_markdown_artifact(
-        markdown=report.markdown + where, key=f"{key}-report", description="Evaluation report"
-    )
-    rows = [
-        {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
-        for r in report.summary.iter_rows(named=True)
-    ]
-    create_table_artifact(table=rows, key=f"{key}-summary", description="Mean metrics per dataset and system")
-    if report.deltas.height:
-        drows = [
-            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in report.deltas.iter_rows(named=True)
-        ]
-        create_table_artifact(
-            table=drows, key=f"{key}-deltas", description="Deltas against each system's baseline"
-        )
-    return True

@@ -2,10 +2,10 @@
 
 One loaded encoder per model, one fitted retriever per dataset and configuration, the document vectors of each
 model (in memory, and on disk keyed by model checksum, corpus checksum and truncation), and the query vectors and
-thoughts of each (model, think, m); so ``trained``, ``trained-think-m1`` and ``bm25-thought`` encode the corpus once
-and write thoughts once. The default factories build :mod:`tasks.retrievers` retrievers and
-``trainer.encoder.O1Encoder``; ``trainer.encoder`` is imported only when an encoder system runs. Tests pass their
-own factories.
+thoughts of each (model, think mode, m, threshold, alpha); so ``trained``, ``trained-think-m1`` and
+``bm25-thought`` encode the corpus once and write thoughts once. The default retriever factory builds
+:mod:`tasks.retrievers` retrievers. Encoders come from the ``encoder_loader`` the caller hands in (the evaluate flow
+hands one that loads ``trainer.encoder.O1Encoder``: ``tasks`` never imports the trainer); tests pass doubles.
 
 Example:
     >>> res = Resources(EvalConfig(systems=["bm25"]))        # doctest: +SKIP
@@ -29,8 +29,9 @@ from o1embed.tasks.atomic import write_bytes_atomic
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, model_location
 from o1embed.tasks.evaluation.data import EvalData
-from o1embed.tasks.evaluation.systems import QueryDocEncoder, Retriever, encode_queries, encoder_details
+from o1embed.tasks.evaluation.encoders import QueryDocEncoder, QueryVectors, encode_queries
 from o1embed.tasks.paths import cache_root
+from o1embed.tasks.retrievers.base import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -85,40 +86,6 @@ def default_retriever_factory(spec: SystemSpec, model_path: str | None, config: 
     return rspec.build()
 
 
-def default_encoder_loader(model_path: str, spec: SystemSpec, config: EvalConfig) -> QueryDocEncoder:
-    """Load ``trainer.encoder.O1Encoder`` (imported here, so BM25-only runs never import the trainer).
-
-    ``spec.options`` are ``trainer.encoder.EncoderConfig`` fields (``max_new_tokens``, ``query_batch_size``,
-    ``seed``, ...); ``max_passage_tokens`` defaults to ``config.doc_max_tokens``, ``device`` to ``config.device``,
-    ``dtype`` to ``config.dtype`` and ``doc_batch_size`` to ``config.batch_size``. m is set per call
-    (:func:`encode_queries`), so one loaded model serves m = 1 and m = 3.
-
-    Raises:
-        ConfigError: the trainer cannot be imported, or the options are not EncoderConfig fields.
-    """
-    from pydantic import ValidationError
-
-    try:
-        from o1embed.trainer.encoder import EncoderConfig, O1Encoder
-    except ImportError as exc:
-        raise ConfigError(
-            f"system {spec.name!r} needs trainer.encoder.O1Encoder, which cannot be imported: {exc}"
-        ) from exc
-    options = encoder_options(spec)
-    if config.doc_max_tokens is not None:
-        options.setdefault("max_passage_tokens", config.doc_max_tokens)
-    if config.device is not None:
-        options.setdefault("device", config.device)
-    if config.dtype is not None:
-        options.setdefault("dtype", config.dtype)
-    options.setdefault("doc_batch_size", config.batch_size)
-    try:
-        enc_config = EncoderConfig(**options)
-    except ValidationError as exc:
-        raise ConfigError(f"system {spec.name!r}: bad encoder options: {exc}") from exc
-    return O1Encoder(model_path, enc_config)
-
-
 def retriever_options(spec: SystemSpec) -> dict[str, Any]:
     """Constructor keywords of a spec's Retriever (``options["bm25"]`` for an expansion spec)."""
     return dict(spec.options.get("bm25", {})) if spec.kind == "expansion" else dict(spec.options)
@@ -164,23 +131,14 @@ def corpus_fingerprint(data: EvalData) -> str:
     return h.hexdigest()
 
 
-def _as_thought_lists(thoughts: Any, n: int) -> list[list[str]]:
-    """Normalise an encoder's ``.thoughts`` (``list[str]`` or ``list[list[str]]``) to one list per query."""
-    if thoughts is None:
-        raise ConfigError("the encoder exposes no .thoughts after encode_queries(think=True)")
-    out = [[t] if isinstance(t, str) else [str(x) for x in t] for t in thoughts]
-    if len(out) != n:
-        raise ConfigError(f"the encoder returned thoughts for {len(out)} queries, expected {n}")
-    return out
-
-
 class Resources:
     """Models, fitted retrievers, vectors and thoughts shared by the systems of one run.
 
     Args:
         config: the run configuration.
         retriever_factory: builds an unfitted Retriever (default: :func:`default_retriever_factory`).
-        encoder_loader: loads a QueryDocEncoder (default: :func:`default_encoder_loader`).
+        encoder_loader: loads a QueryDocEncoder for ``(model path, spec, config)``; None: a run with an encoder
+            system fails with a clear error (the evaluate flow hands the O1 encoder's loader).
     """
 
     def __init__(
@@ -191,13 +149,13 @@ class Resources:
     ):
         self.config = config
         self.retriever_factory = retriever_factory or default_retriever_factory
-        self.encoder_loader = encoder_loader or default_encoder_loader
+        self.encoder_loader = encoder_loader
         self._encoders: dict[str, QueryDocEncoder] = {}
         self._fingerprints: dict[str, str] = {}
         self._dataset: str | None = None
         self._retrievers: dict[str, Retriever] = {}
         self._doc_vectors: dict[str, np.ndarray] = {}
-        self._queries: dict[tuple, tuple[np.ndarray, list[list[str]] | None, dict[str, Any]]] = {}
+        self._queries: dict[tuple, QueryVectors] = {}
         if config.cache_dir == "":
             self.cache_dir: Path | None = None
         else:
@@ -230,9 +188,15 @@ class Resources:
     def encoder(self, spec: SystemSpec) -> tuple[str, QueryDocEncoder]:
         """The loaded encoder of ``spec.model`` (loaded once per run) and its cache key."""
         path = model_location(spec, self.config)
-        assert path is not None
+        if path is None:
+            raise ConfigError(f"system {spec.name!r} of kind {spec.kind!r} names no model")
         key = _sha([path, encoder_options(spec)])
         if key not in self._encoders:
+            if self.encoder_loader is None:
+                raise ConfigError(
+                    f"system {spec.name!r} needs an encoder, and this run was given no encoder loader "
+                    "(run it through o1embed.flows.evaluate, which loads the O1 encoder)"
+                )
             log.info("loading encoder %s", path)
             self._encoders[key] = self.encoder_loader(path, spec, self.config)
         return key, self._encoders[key]
@@ -308,22 +272,17 @@ class Resources:
             log.info("%s: %d of %d chunks resumed from %s", name, reused, len(chunks), parts)
         return np.concatenate(chunks, axis=0)
 
-    def query_vectors(
-        self, spec: SystemSpec, data: EvalData
-    ) -> tuple[np.ndarray, list[list[str]] | None, dict[str, Any]]:
-        """Query vectors, thoughts and encoder details of ``spec``'s encoder (think, m), computed once per dataset.
+    def query_vectors(self, spec: SystemSpec, data: EvalData) -> QueryVectors:
+        """Query vectors, thoughts, details and costs of ``spec``'s encoder call, computed once per dataset.
 
-        An expansion system therefore reuses the thoughts of the thinking system with the same model and m.
+        The key is the encoder and every setting of the call (think mode, m, threshold, alpha), so an expansion
+        system reuses the thoughts of the thinking system with the same model and settings.
         """
         key, encoder = self.encoder(spec)
-        qkey = (key, spec.think, spec.num_thoughts if spec.think else 0)
-        if qkey in self._queries:
-            return self._queries[qkey]
-        vecs = encode_queries(encoder, list(data.queries), think=spec.think, num_thoughts=spec.num_thoughts)
-        thoughts = (
-            _as_thought_lists(getattr(encoder, "thoughts", None), len(data.queries)) if spec.think else None
-        )
-        self._queries[qkey] = (vecs, thoughts, encoder_details(encoder, spec))
+        call = spec.encoder_call()
+        qkey = (key, json.dumps(call, sort_keys=True))
+        if qkey not in self._queries:
+            self._queries[qkey] = encode_queries(encoder, list(data.queries), spec)
         return self._queries[qkey]
 
 

@@ -5,9 +5,11 @@ every preset:
 
 - :class:`RetrieverSystem`: a :class:`tasks.retrievers` Retriever (BM25, sentence-transformers) fitted on
   ``"title text"``, searched with the bare queries.
-- :class:`EncoderSystem`: a ``QueryDocEncoder`` (``trainer.encoder.O1Encoder`` or any object with
-  ``encode_queries(queries, think)`` and ``encode_documents(titles, texts)``), searched exactly or with FAISS.
-- :class:`ExpansionSystem`: a Retriever searched with ``query + " " + thought``, the thoughts written by an encoder.
+- :class:`EncoderSystem`: a ``QueryDocEncoder`` (:mod:`tasks.evaluation.encoders`: ``trainer.encoder.O1Encoder`` or
+  any object with ``encode_queries(queries, think, num_thoughts)`` and ``encode_documents(titles, texts)``),
+  searched exactly or with FAISS. :meth:`EncoderSystem.cost_quality` sweeps an auto system's threshold.
+- :class:`ExpansionSystem`: a Retriever searched with ``query + " " + thought``, the thoughts written by an encoder
+  (a query the encoder did not think about is searched alone).
 
 Models, fitted retrievers, vectors and thoughts come from :class:`tasks.evaluation.resources.Resources`, which
 shares them between systems.
@@ -20,29 +22,20 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import SystemSpec
 from o1embed.tasks.evaluation.data import EvalData
+from o1embed.tasks.evaluation.encoders import QueryCost
+from o1embed.tasks.evaluation.metrics import evaluate_run, run_from_topk
+from o1embed.tasks.evaluation.resources import Resources
 from o1embed.tasks.evaluation.search import dense_search
 from o1embed.tasks.retrievers.base import Retriever
-
-if TYPE_CHECKING:
-    from o1embed.tasks.evaluation.resources import Resources
-
-
-class QueryDocEncoder(Protocol):
-    """The encoder contract of docs/architecture.md; O1Encoder also exposes ``.thoughts`` of its last call."""
-
-    def encode_queries(self, queries: list[str], think: bool = True) -> np.ndarray: ...  # (n, dim)
-
-    def encode_documents(self, titles: list[str], texts: list[str]) -> np.ndarray: ...  # (n, dim)
 
 
 @dataclass
@@ -54,12 +47,14 @@ class SystemRun:
         indices: ``(n_queries, k)`` indices into ``EvalData.doc_ids`` (negative entries are padding).
         thoughts: per query, the thoughts used (thinking systems only).
         details: settings worth stating in the report (an encoder's thought sampling, its passage length).
+        costs: per query, whether it thought, thought tokens and seconds (encoder and expansion systems).
     """
 
     scores: np.ndarray
     indices: np.ndarray
     thoughts: list[list[str]] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    costs: list[QueryCost] | None = None
 
 
 class System(Protocol):
@@ -68,50 +63,6 @@ class System(Protocol):
     spec: SystemSpec
 
     def run(self, data: EvalData, k: int) -> SystemRun: ...
-
-
-def encode_queries(
-    encoder: QueryDocEncoder, queries: list[str], *, think: bool, num_thoughts: int
-) -> np.ndarray:
-    """Call ``encoder.encode_queries`` with m thoughts per query.
-
-    m reaches the encoder as a ``num_thoughts`` keyword when ``encode_queries`` takes one, else through its
-    pydantic ``config.thoughts`` (O1Encoder; the config object is replaced, not mutated), else through a
-    ``num_thoughts`` attribute.
-
-    Raises:
-        ConfigError: m > 1 is asked of an encoder that has no way to take it, or the output has the wrong shape.
-    """
-    kwargs: dict[str, Any] = {"think": think}
-    if think:
-        params = inspect.signature(encoder.encode_queries).parameters
-        cfg = getattr(encoder, "config", None)
-        if "num_thoughts" in params:
-            kwargs["num_thoughts"] = num_thoughts
-        elif cfg is not None and hasattr(cfg, "thoughts") and hasattr(cfg, "model_copy"):
-            if cfg.thoughts != num_thoughts:
-                encoder.config = cfg.model_copy(update={"thoughts": num_thoughts})
-        elif hasattr(encoder, "num_thoughts"):
-            encoder.num_thoughts = num_thoughts
-        elif num_thoughts != 1:
-            raise ConfigError(f"{type(encoder).__name__} cannot write {num_thoughts} thoughts per query")
-    vecs = np.asarray(encoder.encode_queries(queries, **kwargs), dtype=np.float32)  # (n, dim)
-    if vecs.shape[0] != len(queries):
-        raise ConfigError(
-            f"{type(encoder).__name__} returned {vecs.shape[0]} vectors for {len(queries)} queries"
-        )
-    return vecs
-
-
-def encoder_details(encoder: QueryDocEncoder, spec: SystemSpec) -> dict[str, Any]:
-    """What a report should state about an encoder: its thought sampling (when thinking) and passage length."""
-    out: dict[str, Any] = {}
-    if spec.think and isinstance(getattr(encoder, "sampling", None), dict):
-        out["sampling"] = dict(encoder.sampling)
-    model_cfg = getattr(getattr(encoder, "model", None), "config", None)
-    if getattr(model_cfg, "max_passage_tokens", None) is not None:
-        out["max_passage_tokens"] = model_cfg.max_passage_tokens
-    return out
 
 
 def retriever_details(retriever: Retriever) -> dict[str, Any]:
@@ -154,12 +105,69 @@ class EncoderSystem:
 
     def run(self, data: EvalData, k: int) -> SystemRun:
         docs = self.resources.doc_vectors(self.spec, data)  # (n_docs, dim)
-        queries, thoughts, details = self.resources.query_vectors(self.spec, data)  # (n_queries, dim)
+        qv = self.resources.query_vectors(self.spec, data)  # vectors (n_queries, dim)
+        return SystemRun(*self._search(qv.vectors, docs, k), qv.thoughts, qv.details, qv.costs)
+
+    def _search(self, queries: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.resources.config
-        scores, indices = dense_search(
+        return dense_search(
             queries, docs, k, faiss_threshold=cfg.faiss_threshold, index_factory=cfg.faiss_index
         )
-        return SystemRun(scores, indices, thoughts, details)
+
+    def cost_quality(self, data: EvalData, k: int, thresholds: list[float]) -> list[dict[str, Any]]:
+        """nDCG@10 against the share of queries that thought, as auto mode's threshold sweeps.
+
+        Two encoder calls serve every threshold: ``always`` (each query's thought vector) and ``auto`` at
+        threshold 0 (each query's close probability and skip vector). Auto at threshold ``t`` uses the skip vector
+        where ``p_close >= t`` and the thought vector elsewhere, which is what the encoder does in one call. Rows
+        for ``never`` (share 0) and ``always`` (share 1) are added. The sweep is of the unfused vectors.
+
+        Returns:
+            Rows ``{"dataset", "system", "point", "threshold", "thought_share", "ndcg_at_10"}``; empty when the
+            encoder reports no close probabilities.
+        """
+        spec = self.spec.model_copy(update={"fusion_alpha": None})
+        skip = self.resources.query_vectors(
+            spec.model_copy(update={"think": "auto", "close_threshold": 0.0}), data
+        )
+        p_close = np.array([np.nan if c.p_close is None else c.p_close for c in skip.costs])
+        if np.isnan(p_close).any():
+            return []
+        always = self.resources.query_vectors(spec.model_copy(update={"think": "always"}), data)
+        never = self.resources.query_vectors(spec.model_copy(update={"think": "never"}), data)
+        docs = self.resources.doc_vectors(self.spec, data)
+
+        def ndcg(vectors: np.ndarray) -> float:
+            scores, indices = self._search(vectors, docs, k)
+            run = run_from_topk(data.query_ids, data.doc_ids, indices, scores)
+            per_query = evaluate_run(data.qrels, run, ignore_identical_ids=data.ignore_identical_ids)
+            return float(np.mean([per_query[q]["ndcg_at_10"] for q in data.query_ids]))
+
+        base = {"dataset": data.name, "system": self.spec.name}
+        rows = [
+            {
+                **base,
+                "point": "never",
+                "threshold": None,
+                "thought_share": 0.0,
+                "ndcg_at_10": ndcg(never.vectors),
+            },
+            {
+                **base,
+                "point": "always",
+                "threshold": None,
+                "thought_share": 1.0,
+                "ndcg_at_10": ndcg(always.vectors),
+            },
+        ]
+        for t in sorted(set(thresholds)):
+            thinks = p_close < t
+            vectors = np.where(thinks[:, None], always.vectors, skip.vectors)
+            rows.append(
+                {**base, "point": "auto", "threshold": float(t), "thought_share": float(thinks.mean()),
+                 "ndcg_at_10": ndcg(vectors)}
+            )  # fmt: skip
+        return rows
 
 
 @dataclass
@@ -170,13 +178,14 @@ class ExpansionSystem:
     resources: Resources
 
     def run(self, data: EvalData, k: int) -> SystemRun:
-        _, thoughts, details = self.resources.query_vectors(self.spec, data)
-        assert thoughts is not None
-        expanded = [" ".join([q, *ts]) for q, ts in zip(data.queries, thoughts, strict=True)]
+        qv = self.resources.query_vectors(self.spec, data)
+        if qv.thoughts is None:
+            raise ConfigError(f"expansion system {self.spec.name!r} got no thoughts from its encoder")
+        expanded = [" ".join([q, *ts]) for q, ts in zip(data.queries, qv.thoughts, strict=True)]
         retriever = self.resources.retriever(self.spec, data)
         scores, indices = retriever.search(expanded, k)
-        details = {**details, "retriever": retriever_details(retriever)}
-        return SystemRun(np.asarray(scores), np.asarray(indices), thoughts, details)
+        details = {**qv.details, "retriever": retriever_details(retriever)}
+        return SystemRun(np.asarray(scores), np.asarray(indices), qv.thoughts, details, qv.costs)
 
 
 def build_systems(specs: list[SystemSpec], resources: Resources) -> list[System]:

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from o1embed.tasks.retrievers.base import Retriever, corpus_checksum, document_text, rank_of, top_k
+from o1embed.tasks.retrievers.base import Retriever, rank_of, top_k
 from o1embed.tasks.retrievers.bm25 import BM25sRetriever, BM25Tokenizer, RankBM25Retriever
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 
@@ -22,8 +22,6 @@ __all__ = [
     "RankBM25Retriever",
     "Retriever",
     "RetrieverSpec",
-    "corpus_checksum",
-    "document_text",
     "rank_of",
     "top_k",
 ]

@@ -15,8 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -43,22 +41,6 @@ class Retriever(Protocol):
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the top-``k`` ``(scores, indices)``, each ``(n_queries, k)``, best first."""
         ...
-
-
-def document_text(title: str | None, text: str | None) -> str:
-    """Return the text a retriever indexes for one document: ``"title text"`` (BEIR's convention)."""
-    return f"{title or ''} {text or ''}".strip()
-
-
-def corpus_checksum(doc_ids: Sequence[str], texts: Sequence[str], extra: str = "") -> str:
-    """Return a sha256 over the ids and texts, in order (and ``extra``, e.g. truncation settings)."""
-    h = hashlib.sha256(extra.encode())
-    for d, t in zip(doc_ids, texts, strict=True):
-        h.update(d.encode())
-        h.update(b"\x00")
-        h.update(t.encode())
-        h.update(b"\x01")
-    return h.hexdigest()
 
 
 def rank_of(scores: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import time
@@ -25,32 +24,11 @@ import numpy as np
 
 from o1embed.tasks.atomic import write_bytes_atomic, write_json_atomic
 from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.hashing import corpus_hash, model_folder_hash
 from o1embed.tasks.paths import cache_root
-from o1embed.tasks.retrievers.base import corpus_checksum, top_k
+from o1embed.tasks.retrievers.base import top_k
 
 log = logging.getLogger(__name__)
-
-
-def model_checksum(folder: str | Path) -> str:
-    """Return a sha256 over every file (relative path and bytes) of a model folder, hidden files excluded.
-
-    Raises:
-        ConfigError: the folder holds no files.
-    """
-    folder = Path(folder)
-    files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
-    files = [
-        f for f in files if not any(part.startswith(".") for part in f.parts)
-    ]  # hidden *inside* the folder
-    if not files:
-        raise ConfigError(f"model folder {folder} holds no files")
-    h = hashlib.sha256()
-    for rel in files:
-        h.update(str(rel).encode())
-        with open(folder / rel, "rb") as fh:
-            while block := fh.read(1 << 20):
-                h.update(block)
-    return h.hexdigest()
 
 
 class DenseRetriever:
@@ -111,7 +89,7 @@ class DenseRetriever:
     @property
     def model_sha(self) -> str:
         if self._model_sha is None:
-            self._model_sha = model_checksum(self.model_path)
+            self._model_sha = model_folder_hash(self.model_path)
         return self._model_sha
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -130,7 +108,7 @@ class DenseRetriever:
 
     def cache_path(self, doc_ids: list[str], texts: list[str]) -> Path:
         """The cache file for this model and corpus."""
-        corpus_sha = corpus_checksum(doc_ids, texts, extra=f"max_seq_length={self.max_seq_length}")
+        corpus_sha = corpus_hash(doc_ids, texts, extra=f"max_seq_length={self.max_seq_length}")
         return self.cache_dir / self.model_sha[:24] / f"{corpus_sha[:32]}.npy"
 
     def fit(self, doc_ids: list[str], texts: list[str]) -> None:

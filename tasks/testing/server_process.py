@@ -21,8 +21,12 @@ def fake_openai_server(
     seed: int = 0,
     required_key: str = "",
     ignore_n: bool = False,
+    trickle_rate: float = 0.0,
+    trickle_delay: float = 0.2,
+    overrun_rate: float = 0.0,
+    extra_choices_rate: float = 0.0,
 ):
-    """Yield the base URL of a running fake server; stop it afterwards."""
+    """Yield the base URL of a running fake server; stop it afterwards (see ``openai_server`` for the modes)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -35,6 +39,8 @@ def fake_openai_server(
     ]
     cmd += ["--latency", str(latency), "--timeout-sleep", str(timeout_sleep), "--seed", str(seed)]
     cmd += ["--ignore-n"] if ignore_n else []
+    cmd += ["--trickle-rate", str(trickle_rate), "--trickle-delay", str(trickle_delay)]
+    cmd += ["--overrun-rate", str(overrun_rate), "--extra-choices-rate", str(extra_choices_rate)]
     env = {**os.environ, "FAKE_REQUIRED_KEY": required_key}
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}/v1"

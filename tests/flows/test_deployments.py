@@ -66,6 +66,16 @@ def test_every_deployment_is_there_with_one_writer_at_a_time(deployed):
     assert nightly.schedules and nightly.schedules[0].schedule.cron == "0 3 * * *"
 
 
+def test_the_nightly_example_schedule_ships_paused(deployed):
+    """A fresh install must not start hours of synthesis and training at 03:00 on its own."""
+    nightly = asyncio.run(read_deployment("refresh/scifact-nightly"))
+    assert [s.active for s in nightly.schedules] == [False]
+    out = prefect("deployment", "inspect", "refresh/scifact-nightly", "--output", "json", timeout=120)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    shown = json.loads(out.stdout)
+    assert [(s["schedule"]["cron"], s["active"]) for s in shown["schedules"]] == [("0 3 * * *", False)]
+
+
 def test_synth_and_train_runs_on_the_worker(deployed, tmp_path):
     out = tmp_path / "runs"
     params = {
@@ -105,3 +115,5 @@ def test_synth_and_train_runs_on_the_worker(deployed, tmp_path):
     assert len(models) == 1
     report = list((out / "models").glob("*/report/report.md"))
     assert len(report) == 1 and "trained-think-m1" in Path(report[0]).read_text()
+    card = (models[0].parent / "README.md").read_text()  # the model card gained the evaluation table
+    assert "base_model:" in card and "| scifact | trained-think-m1 |" in card

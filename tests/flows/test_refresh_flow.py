@@ -8,7 +8,11 @@ import polars as pl
 import pytest
 
 from o1embed.flows.refresh import refresh
+from o1embed.tasks.committee import check as check_module
+from o1embed.tasks.committee.check import outside_check
 from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.current_rows import read_current_examples
+from o1embed.tasks.inspection import inspect_output
 from o1embed.tasks.shards import list_versions
 from o1embed.tasks.synthesis import SynthesisConfig
 from o1embed.tasks.testing.beir import make_beir
@@ -55,3 +59,53 @@ def test_refresh_sends_exactly_the_new_queries(tmp_path):
     kept = examples.filter(pl.col("query_id").is_in(old_examples["query_id"].to_list())).sort("query_id")
     assert kept.equals(old_examples)
     assert third["revision"] is None and dv.manifest()["revision"] == 2
+
+
+def test_an_edited_query_counts_once_with_its_new_thought(tmp_path, monkeypatch):
+    """Superseded rows (the example of a query before its text was edited) reach no reader."""
+    src = tmp_path / "src"
+    make_beir(src, 20, n_docs=40)
+    with fake_openai_server() as url:
+        cfg = SynthesisConfig(
+            dataset_dir=str(src),
+            output_dir=str(tmp_path / "out"),
+            cache_dir=str(tmp_path / "cache"),
+            shard_size=16,
+            llm={"base_url": url, "concurrency": 8},
+        )
+        committee = CommitteeConfig(use_ray=False)
+        refresh(cfg, committee=committee)
+        queries = src / "queries.jsonl"
+        lines = queries.read_text().splitlines()
+        edited = json.loads(lines[3])
+        old_text, edited["text"] = edited["text"], "an edited question on topic 3?"
+        lines[3] = json.dumps(edited)
+        queries.write_text("\n".join(lines) + "\n")
+        second = refresh(cfg, committee=committee)["synthesis"]
+    assert second["revision"] == 2
+    (dv,) = list_versions(tmp_path / "out")
+    on_disk = pl.read_parquet(dv.files("examples"))
+    assert on_disk.height == 21  # the superseded example stays on disk ...
+    # ... but the vote statistics count the query once
+    stats = json.loads((tmp_path / "out" / dv.manifest()["committee"]["stats_path"]).read_text())
+    assert stats["examples"] == 20 and dv.manifest()["committee"]["stats"]["examples"] == 20
+    # inspect: once, with the new thought
+    (report,) = inspect_output(tmp_path / "out")
+    assert report["votes"]["examples"] == 20
+    current = pl.from_arrow(read_current_examples(dv)).filter(pl.col("query_id") == edited["_id"])
+    assert current.height == 1 and current["query"][0] == edited["text"]
+    if current["thought"][0]:
+        assert edited["text"] in current["thought"][0] and old_text not in current["thought"][0]
+    # the outside check: once, and with the thoughts of the new revision
+    seen: list[str] = []
+    real_judge = check_module.judge_batch
+
+    def spy(retriever, req):
+        seen.extend(req.strings)
+        return real_judge(retriever, req)
+
+    monkeypatch.setattr(check_module, "judge_batch", spy)
+    judged = pl.from_arrow(read_current_examples(dv)).filter(pl.col("winner_idx") >= 0)
+    assert outside_check(dv)["queries"] == judged.height
+    assert not [s for s in seen if old_text in s]
+    assert len([s for s in seen if edited["text"] in s]) == 3  # bare query, chosen and random candidate

@@ -100,6 +100,46 @@ def test_faults_every_query_has_k_candidates_or_reasons(tmp_path):
     assert manifest["candidates"] == cands.height
 
 
+def test_slow_and_out_of_contract_endpoints_every_query_has_k_candidates_or_reasons(tmp_path):
+    """Trickled bodies, ignored max_tokens and extra choices: bounded, cut, counted; nothing lost or twice."""
+    src = make_beir(tmp_path / "src", 60, n_docs=60)
+    trickle_delay = 1.0  # a whole trickled body would take minutes
+    with fake_openai_server(
+        seed=5, trickle_rate=0.05, trickle_delay=trickle_delay, overrun_rate=0.1, extra_choices_rate=0.1
+    ) as url:
+        c = cfg(
+            tmp_path,
+            src,
+            url,
+            shard_size=30,
+            sampling=SamplingConfig(max_tokens=64),
+            llm={"timeout_s": 1.0, "request_deadline_s": 2.0, "max_attempts": 3},
+        )
+        t0 = time.monotonic()
+        res = synthesize(c, judge=False)
+        elapsed = time.monotonic() - t0
+        stats = server_stats(url)
+    assert elapsed < 200 * trickle_delay  # no shard waited for a trickled body
+    out = Path(res["output_dir"])
+    cands = scan(out, "candidates")
+    errs = scan(out, "errors").filter(pl.col("stage") == "llm")
+    keys = pl.concat([cands.select("query_id", "candidate_idx"), errs.select("query_id", "candidate_idx")])
+    assert keys.height == 180 and keys.unique().height == 180  # nothing lost, nothing twice
+    assert errs.height == 0 or errs["reason"].str.len_chars().min() > 0
+    assert cands["thought"].str.len_chars().max() <= 64 * c.llm.chars_per_token
+    summed = {k: sum(s[k] for s in res["shards"]) for k in ("deadline_hits", "truncated", "extra_choices")}
+    assert stats["trickle"] > 0 and summed["deadline_hits"] >= stats["trickle"]
+    # On a loaded machine an overrun or extra-choice answer may itself miss the deadline (and is retried).
+    assert 0 < summed["truncated"] <= stats["overrun"]
+    assert cands.filter(pl.col("finish_reason") == "length").height == summed["truncated"]
+    assert 0 < summed["extra_choices"] <= stats["extra_choices"]
+    joined = cands.join(scan(out, "queries").select("query_id", "text"), on="query_id")
+    assert joined.height == cands.height
+    assert all(
+        f"[{x}]" in t and not t.startswith("choice") for t, x in joined.select("thought", "text").iter_rows()
+    )
+
+
 def _wait_for(pred, timeout):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:

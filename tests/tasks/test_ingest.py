@@ -134,3 +134,59 @@ def test_rejected_document_makes_its_judgement_an_error_not_a_silent_drop(tmp_pa
     errs = errors_of(load_beir(d, "train"))
     assert any("neither title nor text" in e["reason"] for e in errs)
     assert any("document 'd00001' is not in corpus.jsonl" in e["reason"] for e in errs)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "queries.jsonl", "qrels/train.tsv"])
+def test_a_byte_order_mark_loses_no_row(beir, name):
+    p = beir / name
+    p.write_bytes(BOM + p.read_bytes())
+    r = load_beir(beir, "train")
+    assert (r.corpus.num_rows, r.queries.num_rows, r.pairs.num_rows, r.errors.num_rows) == (8, 5, 5, 0)
+    assert r.corpus["doc_id"][0].as_py() == "d00000" and r.queries["query_id"][0].as_py() == "q00000"
+
+
+def test_crlf_line_ends_are_accepted(beir):
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/train.tsv"):
+        p = beir / name
+        p.write_bytes(BOM + p.read_bytes().replace(b"\n", b"\r\n"))
+    r = load_beir(beir, "train")
+    assert (r.corpus.num_rows, r.queries.num_rows, r.pairs.num_rows, r.errors.num_rows) == (8, 5, 5, 0)
+    assert not any(t.endswith("\r") for t in r.queries["text"].to_pylist())
+    assert r.pairs["score"].to_pylist() == [1] * 5
+
+
+def test_integral_float_scores_are_integers_and_others_are_rejected_per_row(beir):
+    p = beir / "qrels" / "train.tsv"
+    lines = p.read_text().splitlines()
+    lines[1:3] = [lines[1].replace("\t1", "\t1.0"), lines[2].replace("\t1", "\t2.0")]
+    lines += ["q00003\td00000\t0.5", "q00004\td00000\tabc"]
+    p.write_text("\n".join(lines) + "\n")
+    r = load_beir(beir, "train")
+    assert r.pairs["score"].to_pylist() == [1, 2, 1, 1, 1] and str(r.pairs["score"].type).startswith("int")
+    errs = errors_of(r)
+    assert [(e["line"], e["field"]) for e in errs] == [(7, "score"), (8, "score")]
+    assert all(e["file"].endswith("train.tsv") for e in errs)
+    assert "score '0.5' is not an integer" in errs[0]["reason"]
+    assert "score 'abc' is not an integer" in errs[1]["reason"]
+
+
+def test_no_usable_rows_message_lists_the_first_reasons(beir):
+    p = beir / "qrels" / "train.tsv"
+    p.write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"q0000{i}\td0000{i}\t0.{i + 1}\n" for i in range(5))
+    )
+    with pytest.raises(InputError) as info:
+        load_beir(beir, "train")
+    msg = str(info.value)
+    assert (
+        "train.tsv: no usable judgement; rejected rows: line 2 [score]: score '0.1' is not an integer" in msg
+    )
+    assert "line 4 [score]: score '0.3'" in msg and "'0.4'" not in msg and "(and 2 more rejected rows)" in msg
+    (beir / "queries.jsonl").write_text('{"_id": "q1"}\n')
+    with pytest.raises(
+        InputError, match=r"no usable query; rejected rows: line 1 \[text\]: missing field 'text'"
+    ):
+        load_beir(beir, "train")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 
 import pytest
 from pydantic import SecretStr
@@ -31,9 +33,11 @@ def requests(n, k=3):
     ]
 
 
-def generator(base_url, cache=None, **llm):
+def generator(base_url, cache=None, sampling=None, **llm):
     cfg = LLMConfig(concurrency=16, timeout_s=1.0, backoff_initial_s=0.01, backoff_max_s=0.05, **llm)
-    return ThoughtGenerator(base_url, "fake-expert", SecretStr("sk-test"), SamplingConfig(), cfg, cache)
+    return ThoughtGenerator(
+        base_url, "fake-expert", SecretStr("sk-test"), sampling or SamplingConfig(), cfg, cache
+    )
 
 
 def test_every_result_is_keyed_to_its_request():
@@ -60,6 +64,48 @@ def test_faults_are_retried_and_failures_recorded_with_reasons():
     for f in fails:
         assert f.attempts == 3 and f.reason
     assert sum(stats[k] for k in ("http500", "http429", "timeout", "empty", "malformed", "no_choices")) > 50
+
+
+def test_slow_and_out_of_contract_endpoints_are_bounded():
+    """Trickled bodies hit the total deadline, overruns are cut and marked, extra choices are counted."""
+    trickle_delay = 1.0  # a byte a second: a whole body would take minutes, and never trips timeout_s
+    with fake_openai_server(
+        seed=2, trickle_rate=0.1, trickle_delay=trickle_delay, overrun_rate=0.1, extra_choices_rate=0.1
+    ) as url:
+        reqs = requests(60)
+        gen = generator(url, sampling=SamplingConfig(max_tokens=64), max_attempts=3, request_deadline_s=2.0)
+        t0 = time.monotonic()
+        res = asyncio.run(gen.generate(reqs))
+        elapsed = time.monotonic() - t0
+        stats = server_stats(url)
+    cfg = gen.config
+    # Each slot holds one candidate for at most its budget, so the run is bounded by the configuration,
+    # far below the time of one trickled body (about 200 bytes at a byte a second).
+    assert elapsed < math.ceil(len(reqs) / cfg.concurrency) * cfg.budget_s() < 200 * trickle_delay
+    assert stats["trickle"] > 0 and stats["overrun"] > 0 and stats["extra_choices"] > 0
+    assert gen.stats["deadline_hits"] >= stats["trickle"]
+    # On a loaded machine an overrun or extra-choice answer may itself miss the deadline (and is retried).
+    assert 0 < gen.stats["truncated"] <= stats["overrun"]
+    assert 0 < gen.stats["extra_choices"] <= stats["extra_choices"]
+    assert len(res) == len(reqs)
+    limit = 64 * cfg.chars_per_token
+    for q, r in zip(reqs, res, strict=True):
+        assert (r.query_id, r.candidate_idx) == (q.query_id, q.candidate_idx)
+        if isinstance(r, LLMFailure):
+            assert "deadline" in r.reason
+            continue
+        assert f"[{q.query}]" in r.thought and not r.thought.startswith("choice")  # the first choice
+        assert len(r.thought) <= limit
+    cut = [r for r in res if isinstance(r, Thought) and r.finish_reason == "length"]
+    assert len(cut) == gen.stats["truncated"]
+
+
+def test_overrun_is_cut_in_the_expert_tokens_when_a_tokenizer_is_given():
+    gen = generator("http://127.0.0.1:9/v1", sampling=SamplingConfig(max_tokens=64))
+    gen.count_tokens = lambda text: len(text.split())
+    text, finish = gen._within_budget("word " * 1000, "stop")
+    assert len(text.split()) == 64 and finish == "length" and gen.stats["truncated"] == 1
+    assert gen._within_budget("a short honest answer", "stop") == ("a short honest answer", "stop")
 
 
 def test_cache_serves_successes_only(tmp_path):

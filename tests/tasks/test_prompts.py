@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from o1embed.tasks.prompts import (
+    STYLE_TASKS,
+    TASK_TEXT,
     DemoPool,
     PromptConfig,
     build_messages,
@@ -66,3 +68,40 @@ def test_output_checks():
 def test_template_hash_tracks_every_field():
     assert PromptConfig().template_hash() == PromptConfig().template_hash()
     assert PromptConfig(num_demos=2).template_hash() != PromptConfig().template_hash()
+
+
+def test_default_style_keeps_the_pre_styles_hash():
+    # The hash of PromptConfig() before styles existed: datasets made with the paper's prompt keep their version.
+    assert PromptConfig().template_hash() == "a950f0898fb315de"
+    assert PromptConfig(styles=["paper"]).template_hash() == "a950f0898fb315de"
+    multi = PromptConfig(styles=["paper", "passage", "keywords"]).template_hash()
+    assert multi != PromptConfig().template_hash()
+    assert multi != PromptConfig(styles=["paper", "keywords", "passage"]).template_hash()
+
+
+def test_style_of_a_candidate_cycles_and_does_not_depend_on_k():
+    cfg = PromptConfig(styles=["paper", "passage", "keywords"])
+    assert [cfg.style_for(c) for c in range(6)] == ["paper", "passage", "keywords"] * 2
+    assert {PromptConfig().style_for(c) for c in range(6)} == {"paper"}
+
+
+def test_styles_change_only_the_task_text():
+    demos = pool().draw("q0", {"d0"}, 3, 1)
+    cfg = PromptConfig(styles=["paper", "passage", "keywords", "reasoning"])
+    paper = build_messages("what is x?", demos, PromptConfig())
+    assert build_messages("what is x?", demos, cfg, "paper") == paper
+    for style in ("passage", "keywords", "reasoning"):
+        msgs = build_messages("what is x?", demos, cfg, style)
+        assert msgs[0] == paper[0]
+        assert msgs[1]["content"].startswith(f"Task: {STYLE_TASKS[style]}\n\nExamples:\n")
+        assert msgs[1]["content"].split("\n", 1)[1] == paper[1]["content"].split("\n", 1)[1]
+
+
+def test_echo_check_uses_the_task_text_of_the_style():
+    cfg = PromptConfig(styles=["keywords"])
+    task = cfg.task_for("keywords")
+    msgs = build_messages("Is aspirin safe?", [], cfg, "keywords")
+    echo = f"{task} Aspirin, bleeding."
+    assert thought_problem(echo, "Is aspirin safe?", msgs, task) == "output echoes the prompt"
+    assert thought_problem(f"{TASK_TEXT} Aspirin.", "Is aspirin safe?", msgs, task) is None
+    assert thought_problem("Aspirin, bleeding, dose.", "Is aspirin safe?", msgs, task) is None

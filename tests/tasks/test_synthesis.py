@@ -8,7 +8,7 @@ import json
 from pydantic import SecretStr
 
 from o1embed.tasks.llm_client import SamplingConfig
-from o1embed.tasks.prompts import SYSTEM_MESSAGE, PromptConfig
+from o1embed.tasks.prompts import SYSTEM_MESSAGE, PromptConfig, candidate_seed
 from o1embed.tasks.synthesis import (
     SynthesisConfig,
     build_requests,
@@ -60,6 +60,53 @@ def test_requests_pair_demos_with_other_queries(tmp_path):
         assert r.messages[1]["content"].endswith(f"Query: {r.query}\n\nResponse:")
 
 
+def test_k6_requests_start_with_the_k3_requests(tmp_path):
+    src = make_beir(tmp_path / "src", 30)
+    for prompt in ({}, {"styles": ["paper", "passage", "keywords"]}):
+        k3, k6 = (config(tmp_path, src, candidates_per_query=k, prompt=prompt) for k in (3, 6))
+        dv, ingest = prepare_version(k3, "m")
+        tables = {"corpus": ingest.corpus, "queries": ingest.queries, "pairs": ingest.pairs}
+        qids = ["q00003", "q00004", "q00011"]
+        r3, r6 = build_requests(qids, tables, k3), build_requests(qids, tables, k6)
+        assert len(r6) == 2 * len(r3)
+        first3 = [r for r in r6 if r.candidate_idx < 3]
+        assert first3 == r3  # same messages, demos, style and task text
+        for a, b in zip(r3, first3, strict=True):
+            assert candidate_seed(42, a.query_id, a.candidate_idx, 0) == candidate_seed(
+                42, b.query_id, b.candidate_idx, 0
+            )
+        styles = [r.style for r in r6 if r.query_id == "q00003"]
+        assert styles == (["paper"] * 6 if not prompt else ["paper", "passage", "keywords"] * 2)
+        assert all(r.messages[1]["content"].startswith(f"Task: {r.task}\n") for r in r6)
+
+
+def test_paper_style_requests_are_those_of_a_multi_style_candidate_0(tmp_path):
+    src = make_beir(tmp_path / "src", 30)
+    paper = config(tmp_path, src)
+    multi = config(tmp_path, src, prompt={"styles": ["paper", "keywords"]})
+    dv, ingest = prepare_version(paper, "m")
+    tables = {"corpus": ingest.corpus, "queries": ingest.queries, "pairs": ingest.pairs}
+    rp, rm = build_requests(["q00005"], tables, paper), build_requests(["q00005"], tables, multi)
+    assert rp[0] == rm[0] and rp[2] == rm[2]  # even candidates share the cache entry
+    assert rp[1].messages != rm[1].messages and rp[1].demo_query_ids == rm[1].demo_query_ids
+
+
+def test_candidates_record_their_style(tmp_path):
+    src = make_beir(tmp_path / "src", 6)
+    cfg = config(tmp_path, src, prompt={"styles": ["paper", "passage", "keywords"]})
+    dv, ingest = prepare_version(cfg, "m")
+    write_snapshots(dv, ingest)
+    qids = [q for q, _ in judged_queries(ingest, None)]
+    with fake_openai_server() as url:
+        synthesize_shard(dv, "part-r0001-00000", qids, cfg, url, "fake-expert", SecretStr("k"))
+    cands = dv.read("candidates").to_pydict()
+    assert all(
+        s == ["paper", "passage", "keywords"][k]
+        for s, k in zip(cands["style"], cands["candidate_idx"], strict=True)
+    )
+    assert len(cands["style"]) == 3 * len(qids)
+
+
 def test_plan_resume_and_refresh(tmp_path):
     src = make_beir(tmp_path / "src", 10)
     cfg = config(tmp_path, src, shard_size=4)
@@ -108,7 +155,8 @@ def test_per_query_demos_share_one_prompt_and_prefix_layout_ends_with_the_query(
 
 
 def test_default_prompt_keeps_the_versions_made_before_the_new_fields():
-    old = json.dumps({"v": 1, **PromptConfig().model_dump(exclude={"demo_policy", "layout"})}, sort_keys=True)
+    before = PromptConfig().model_dump(exclude={"demo_policy", "layout", "styles"})
+    old = json.dumps({"v": 1, **before}, sort_keys=True)
     assert PromptConfig().template_hash() == hashlib.sha256(old.encode()).hexdigest()[:16]
     assert PromptConfig(demo_policy="per_query").template_hash() != PromptConfig().template_hash()
     assert PromptConfig(layout="prefix").template_hash() != PromptConfig().template_hash()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex, build_items
+from o1embed.tasks.positives import positives_by_query
 
 CORPUS = CorpusIndex(["d1", "d2", "d3"], ["a", "b", "c"])
 

@@ -6,8 +6,9 @@ import numpy as np
 
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.examples import judge_items
-from o1embed.tasks.committee.inputs import CorpusIndex, build_items, positives_by_query
+from o1embed.tasks.committee.inputs import CorpusIndex, build_items
 from o1embed.tasks.committee.members import LocalMembers, RayMembers
+from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 from tests.tasks.committee.toy import SHARD0
 from tests.tasks.retrievers.tiny_models import build_tiny_dense_model

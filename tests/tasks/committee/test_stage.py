@@ -158,6 +158,10 @@ def test_outside_check_chosen_beats_random(toy_dv, bm25_config):
     assert report["chosen_beats_random"] and report["mean_gain_chosen"] > report["mean_gain_random"]
     assert report["difference_ci95"][0] > 0
     assert report["wins"] + report["ties"] + report["losses"] == 15
+    per_query = report["per_query"]  # for paired comparisons between versions
+    assert len(per_query["query_id"]) == len(per_query["gain_chosen"]) == 15
+    assert report["chosen_beats_query"] == sum(g > 0 for g in per_query["gain_chosen"])
+    assert abs(sum(per_query["gain_chosen"]) / 15 - report["mean_gain_chosen"]) < 1e-9
 
 
 def test_outside_check_refuses_a_committee_member(toy_dv, bm25_config):

@@ -47,6 +47,7 @@ def candidates_table(rows: list[tuple[str, int, str]], shard: str) -> pa.Table:
             "candidate_idx": pa.array([r[1] for r in rows], pa.int32()),
             "thought": [r[2] for r in rows],
             "demo_query_ids": [[] for _ in rows],
+            "style": ["paper"] * n,
             "seed": [0] * n,
             "model": ["toy"] * n,
             "finish_reason": ["stop"] * n,

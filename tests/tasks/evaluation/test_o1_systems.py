@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from o1embed.flows.evaluate import load_o1_encoder
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, preset_systems
 from o1embed.tasks.evaluation.harness import evaluate_folder
@@ -33,7 +34,7 @@ def test_o1_systems_with_the_real_encoder_on_a_tiny_model(tmp_path):
         cache_dir=str(tmp_path / "vectors"),
         doc_max_tokens=16,
     )
-    resources = Resources(config)
+    resources = Resources(config, encoder_loader=load_o1_encoder)
     result = evaluate_folder(folder, config, resources=resources)
     rows = {(r["system"], r["query_id"]): r for r in result.per_query.to_pylist()}
     assert len(rows) == 6 * 8
@@ -70,4 +71,10 @@ def test_bad_encoder_options_are_a_config_error(tmp_path):
         systems=[SystemSpec(name="x", kind="encoder", model="trained", options={"no_such_option": 1})],
     )
     with pytest.raises(ConfigError, match="bad encoder options"):
+        evaluate_folder(
+            write_tiny_vocab_beir(tmp_path),
+            config,
+            resources=Resources(config, encoder_loader=load_o1_encoder),
+        )
+    with pytest.raises(ConfigError, match="no encoder loader"):  # tasks alone cannot load the O1 encoder
         evaluate_folder(write_tiny_vocab_beir(tmp_path), config)

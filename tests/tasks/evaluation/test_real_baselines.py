@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from o1embed.flows.evaluate import run_evaluation
 from o1embed.tasks.evaluation.config import EvalConfig
-from o1embed.tasks.evaluation.harness import run_evaluation
 
 
 @pytest.mark.slow

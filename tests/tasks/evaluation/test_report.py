@@ -5,9 +5,9 @@ import json
 import polars as pl
 import pytest
 
+from o1embed.flows.evaluate import publish_artifacts, run_evaluation
 from o1embed.tasks.evaluation.config import EvalConfig
-from o1embed.tasks.evaluation.harness import run_evaluation
-from o1embed.tasks.evaluation.report import markdown_table, publish_artifacts
+from o1embed.tasks.evaluation.report import markdown_table
 from o1embed.tasks.evaluation.resources import Resources
 from tests.tasks.evaluation.test_systems import ALL, Doubles
 from tests.tasks.evaluation.toy import write_toy_beir

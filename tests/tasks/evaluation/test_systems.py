@@ -7,9 +7,10 @@ import pytest
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
+from o1embed.tasks.evaluation.encoders import encode_queries
 from o1embed.tasks.evaluation.harness import evaluate_folder
 from o1embed.tasks.evaluation.resources import Resources
-from o1embed.tasks.evaluation.systems import build_systems, encode_queries
+from o1embed.tasks.evaluation.systems import build_systems
 from tests.tasks.evaluation.toy import FakeEncoder, FakeRetriever, write_toy_beir
 
 ALL = ["bm25", "minilm", "backbone", "trained", "trained-think-m1", "trained-think-m3", "bm25-thought"]
@@ -165,23 +166,52 @@ def test_bm25_only_run_does_not_import_the_trainer(tmp_path):
     assert "o1embed.trainer.encoder" not in sys.modules
 
 
-def test_num_thoughts_reaches_encoders_without_the_keyword():
-    class AttrEncoder(FakeEncoder):
-        num_thoughts = 1
+def test_num_thoughts_and_the_mode_reach_the_encoder_as_arguments():
+    enc = FakeEncoder()
+    spec = SystemSpec(name="x", kind="encoder", model="/m", think=True, num_thoughts=3)
+    out = encode_queries(enc, ["a b"], spec)
+    assert enc.query_calls == [(True, 3)] and out.thoughts == [[f"a b facts {j}" for j in range(3)]]
+    assert out.costs[0].thought and out.costs[0].thought_tokens is None  # no records: read off the thoughts
+    encode_queries(enc, ["a b"], spec.model_copy(update={"think": "auto", "close_threshold": 0.2}))
+    assert enc.query_calls[-1] == ("auto", 3)
 
-        def encode_queries(self, queries, think=True):
-            return super().encode_queries(queries, think, self.num_thoughts)
-
-    enc = AttrEncoder()
-    encode_queries(enc, ["a b"], think=True, num_thoughts=3)
-    assert enc.query_calls == [(True, 3)]
-
-    class Plain:
+    class Plain:  # an encoder without the contract's arguments: a clear error, not a silent m = 1
         def encode_queries(self, queries, think=True):
             return np.ones((len(queries), 2), np.float32)
 
-    with pytest.raises(ConfigError, match="cannot write 3 thoughts"):
-        encode_queries(Plain(), ["a"], think=True, num_thoughts=3)
+    with pytest.raises(ConfigError, match="does not take"):
+        encode_queries(Plain(), ["a"], spec)
+
+
+def test_thinking_mode_presets_and_their_baseline():
+    by = {
+        s.name: s
+        for s in resolve_systems(
+            EvalConfig(
+                model_path="/m",
+                systems=[
+                    "trained-never",
+                    "trained-always",
+                    "trained-auto",
+                    "trained-auto-fused",
+                    "bm25",
+                    "bm25-thought-auto",
+                ],
+            )
+        )
+    }
+    assert [by[n].mode for n in ("trained-never", "trained-always", "trained-auto")] == [
+        "never",
+        "always",
+        "auto",
+    ]
+    assert all(
+        by[n].baseline == "trained-never" for n in ("trained-always", "trained-auto", "trained-auto-fused")
+    )
+    assert by["trained-auto-fused"].fusion_alpha == 0.5 and by["trained-auto"].fusion_alpha is None
+    assert by["bm25-thought-auto"].mode == "auto" and by["bm25-thought-auto"].baseline == "bm25"
+    fused = resolve_systems(EvalConfig(model_path="/m", systems=["trained-auto-fused"], fusion_alpha=0.3))
+    assert fused[0].fusion_alpha == 0.3
 
 
 def test_build_systems_is_lazy():

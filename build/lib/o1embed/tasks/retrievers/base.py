@@ -1,0 +1,113 @@
+"""The committee-member / baseline interface shared by BM25 and dense retrievers, and ranking helpers.
+
+A retriever is fitted once on the whole corpus, then scores batches of search queries against every document (or a
+subset of columns). Ranks are 1-based and ties are broken by document position (a stable order), so a rank computed
+from a score row always agrees with the order :func:`top_k` returns.
+
+Example:
+    >>> import numpy as np
+    >>> scores = np.array([[0.1, 0.9, 0.9, 0.3]], dtype=np.float32)
+    >>> rank_of(scores, np.array([2])).tolist()        # doc 1 ties with doc 2 and comes first
+    [2]
+    >>> top_k(scores, 2)[1].tolist()
+    [[1, 2]]
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """A ranking function fitted on one corpus.
+
+    Attributes:
+        name: a short, stable name (used as the committee member's name in tables).
+    """
+
+    name: str
+
+    def fit(self, doc_ids: list[str], texts: list[str]) -> None:
+        """Index the whole corpus once (document ``i`` is column ``i`` of every score matrix)."""
+        ...
+
+    def score(self, queries: list[str], doc_index: np.ndarray | None = None) -> np.ndarray:
+        """Return scores ``(n_queries, n_docs)``, or ``(n_queries, len(doc_index))`` over those columns."""
+        ...
+
+    def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the top-``k`` ``(scores, indices)``, each ``(n_queries, k)``, best first."""
+        ...
+
+
+def document_text(title: str | None, text: str | None) -> str:
+    """Return the text a retriever indexes for one document: ``"title text"`` (BEIR's convention)."""
+    return f"{title or ''} {text or ''}".strip()
+
+
+def corpus_checksum(doc_ids: Sequence[str], texts: Sequence[str], extra: str = "") -> str:
+    """Return a sha256 over the ids and texts, in order (and ``extra``, e.g. truncation settings)."""
+    h = hashlib.sha256(extra.encode())
+    for d, t in zip(doc_ids, texts, strict=True):
+        h.update(d.encode())
+        h.update(b"\x00")
+        h.update(t.encode())
+        h.update(b"\x01")
+    return h.hexdigest()
+
+
+def rank_of(scores: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Return the 1-based rank of column ``cols[i]`` in row ``i`` of ``scores``.
+
+    Rank = 1 + documents with a higher score + documents with an equal score at a lower column, i.e. the position in
+    a stable descending sort. Columns masked with ``-inf`` rank last.
+
+    Args:
+        scores: ``(n, d)`` score matrix.
+        cols: ``(n,)`` column per row.
+
+    Returns:
+        ``(n,)`` int64 ranks.
+    """
+    n, d = scores.shape
+    s = scores[np.arange(n), cols][:, None]  # (n, 1)
+    greater = (scores > s).sum(axis=1)
+    ties_before = ((scores == s) & (np.arange(d)[None, :] < cols[:, None])).sum(axis=1)
+    return (1 + greater + ties_before).astype(np.int64)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the top-``k`` ``(scores, columns)`` of each row, best first, ties by lower column.
+
+    Args:
+        scores: ``(n, d)``.
+        k: how many; clipped to ``d``.
+
+    Returns:
+        ``(n, k)`` scores and ``(n, k)`` int64 columns.
+    """
+    n, d = scores.shape
+    k = min(k, d)
+    if k == 0:
+        return np.zeros((n, 0), dtype=scores.dtype), np.zeros((n, 0), dtype=np.int64)
+    if k < d:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # (n, k) unordered
+        # argpartition does not respect the tie order at the boundary: widen to every column tied with the k-th score
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)  # (n, 1)
+        if (
+            (scores == kth).sum(axis=1) > (np.take_along_axis(scores, part, axis=1) == kth).sum(axis=1)
+        ).any():
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            return np.take_along_axis(scores, order, axis=1), order.astype(np.int64)
+    else:
+        part = np.broadcast_to(np.arange(d), (n, d))
+    vals = np.take_along_axis(scores, part, axis=1)
+    # sort by (-score, column)
+    order = np.lexsort((part, -vals), axis=1)
+    cols = np.take_along_axis(part, order, axis=1)
+    return np.take_along_axis(vals, order, axis=1), cols.astype(np.int64)

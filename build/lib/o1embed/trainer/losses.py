@@ -1,0 +1,191 @@
+"""The joint loss: lambda * InfoNCE + (1 - lambda) * LM loss on the thought tokens.
+
+**InfoNCE.** Each query scores every passage of the *global* batch (its positive, its hard negatives, and every
+other query's passages). Vectors are gathered from all workers with :func:`gather_with_grad`: the gathered copy
+keeps the autograd graph of the local slice only, so each worker computes the same global loss but back-propagates
+into its own queries and passages; summing the workers' gradients (:func:`all_reduce_gradients`) then yields exactly
+the gradient of the global loss, the same as one worker holding the whole batch.
+
+**LM loss.** Next-token cross-entropy on the thought tokens and the end token only (labels mark them), averaged over
+the thought tokens of the global batch. The vocabulary projection runs only on those positions. A batch with no
+thought token (every thought dropped or empty) gives 0 with a gradient graph, never NaN.
+
+References:
+    Yan et al., "O1 Embedder: Let Retrievers Think Before Action", arXiv 2502.07555.
+
+Example:
+    >>> q = torch.nn.functional.normalize(torch.randn(2, 8), dim=-1)
+    >>> p = torch.nn.functional.normalize(torch.randn(6, 8), dim=-1)
+    >>> float(info_nce(q, p, torch.tensor([0, 3]), temperature=0.02)) > 0
+    True
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from o1embed.trainer.sequences import IGNORE
+
+
+def world() -> tuple[int, int]:
+    """``(rank, world_size)`` of the default process group, ``(0, 1)`` without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``x`` from every worker in rank order; only the local slice carries gradient.
+
+    Args:
+        x: ``(n_local, dim)``, the same shape on every worker.
+
+    Returns:
+        ``(n_local * world_size, dim)``.
+    """
+    rank, size = world()
+    if size == 1:
+        return x
+    parts = [torch.empty_like(x) for _ in range(size)]
+    dist.all_gather(parts, x.detach().contiguous())
+    parts[rank] = x
+    return torch.cat(parts, dim=0)
+
+
+def all_reduce_sum(value: torch.Tensor) -> torch.Tensor:
+    """Sum a (detached) tensor over workers; identity on one worker."""
+    _, size = world()
+    if size > 1:
+        value = value.detach().clone()
+        dist.all_reduce(value, op=dist.ReduceOp.SUM)
+    return value
+
+
+def info_nce(
+    q: torch.Tensor,
+    p: torch.Tensor,
+    targets: torch.Tensor,
+    temperature: float,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean cross-entropy of each query's positive among all passages.
+
+    Args:
+        q: ``(n_q, dim)`` unit query vectors.
+        p: ``(n_p, dim)`` unit passage vectors.
+        targets: ``(n_q,)`` column of each query's positive in ``p``.
+        temperature: tau; scores are ``q @ p.T / tau``.
+        mask: optional ``(n_q, n_p)`` bool, True where a passage must not count as a negative (another copy of one
+            of the query's positives). The target column itself is never masked.
+
+    Returns:
+        Scalar loss.
+    """
+    scores = q.float() @ p.float().T / temperature  # (n_q, n_p)
+    if mask is not None:
+        mask = mask.clone()
+        mask[torch.arange(len(targets)), targets] = False
+        scores = scores.masked_fill(mask, float("-inf"))
+    return F.cross_entropy(scores, targets)
+
+
+def lm_loss_sum(
+    hidden: torch.Tensor, labels: torch.Tensor, lm_head: torch.nn.Module
+) -> tuple[torch.Tensor, int]:
+    """Summed next-token cross-entropy over labelled positions, projecting only those hidden states.
+
+    Args:
+        hidden: ``(batch, seq, dim)`` last hidden states.
+        labels: ``(batch, seq)`` target ids, ``IGNORE`` where no loss applies (aligned with the inputs; the shift
+            happens here: position ``i`` predicts label ``i + 1``).
+        lm_head: the output projection.
+
+    Returns:
+        ``(sum of token losses, number of labelled tokens)``; the sum is ``0 * hidden.sum()`` when there are none,
+        so backward still works and nothing is NaN.
+    """
+    targets = labels[:, 1:]  # (batch, seq-1)
+    keep = targets != IGNORE
+    count = int(keep.sum())
+    if count == 0:
+        return hidden.sum() * 0.0, 0
+    h = hidden[:, :-1][keep]  # (count, dim)
+    logits = lm_head(h).float()  # (count, vocab)
+    return F.cross_entropy(logits, targets[keep], reduction="sum"), count
+
+
+def joint_loss(
+    q_local: torch.Tensor,
+    p_local: torch.Tensor,
+    targets: torch.Tensor,
+    lm_sum: torch.Tensor,
+    lm_count: int,
+    contrastive_weight: float,
+    temperature: float,
+    mask: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Combine both losses for one worker's backward; also return the global values for logging.
+
+    Args:
+        q_local: ``(n_q_local, dim)`` this worker's query vectors.
+        p_local: ``(n_p_local, dim)`` this worker's passage vectors (same count on every worker).
+        targets: ``(n_q_global,)`` column of each global query's positive among the global passages.
+        lm_sum: this worker's summed LM token loss; lm_count: its token count.
+        contrastive_weight: lambda.
+        temperature: tau.
+        mask: ``(n_q_global, n_p_global)`` passages that are positives of the query (see :func:`info_nce`).
+
+    Returns:
+        ``(loss to back-propagate, {"loss", "contrastive", "lm", "thought_tokens"})``. Summing the workers'
+        gradients of the first value gives the gradient of the logged global ``loss``.
+    """
+    q = gather_with_grad(q_local)  # (n_q_global, dim)
+    p = gather_with_grad(p_local)  # (n_p_global, dim)
+    nce = info_nce(q, p, targets, temperature, mask)
+    total_tokens = int(all_reduce_sum(torch.tensor(float(lm_count), device=q_local.device)).item())
+    lm = lm_sum / max(total_tokens, 1)  # this worker's share of the global mean
+    _, size = world()
+    # Every worker holds the full global InfoNCE but the graph of its own slice only, so its backward yields exactly
+    # its slice's share of the global gradient; all_reduce_gradients sums the shares. No rescaling by world size.
+    loss = contrastive_weight * nce + (1.0 - contrastive_weight) * lm
+    lm_global = float(all_reduce_sum(lm.detach()).item())
+    stats = {
+        "loss": contrastive_weight * float(nce.detach()) + (1.0 - contrastive_weight) * lm_global,
+        "contrastive": float(nce.detach()),
+        "lm": lm_global,
+        "thought_tokens": total_tokens,
+        "world_size": size,
+    }
+    return loss, stats
+
+
+def all_reduce_gradients(parameters: list[torch.nn.Parameter], bucket_elems: int = 1 << 25) -> None:
+    """Sum gradients over workers in flat buckets (no-op on one worker).
+
+    We sum rather than average because each worker's loss already holds only its own share of the global loss's
+    gradient (see :func:`joint_loss`). Doing this by hand instead of DistributedDataParallel keeps the semantics
+    exact and avoids DDP's clashes with gradient checkpointing and peft's partially frozen layers.
+    """
+    for p in parameters:  # a parameter unused on a worker (no thought token there) still joins the sum; zeros
+        if p.grad is None:  # on one worker too, so that AdamW behaves the same for every world size
+            p.grad = torch.zeros_like(p)
+    _, size = world()
+    if size == 1:
+        return
+    grads = [p.grad for p in parameters]
+    bucket: list[torch.Tensor] = []
+    n = 0
+    for g in [*grads, None]:
+        if g is not None:
+            bucket.append(g)
+            n += g.numel()
+        if bucket and (g is None or n >= bucket_elems):
+            flat = torch.cat([b.reshape(-1) for b in bucket])
+            dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+            offset = 0
+            for b in bucket:
+                b.copy_(flat[offset : offset + b.numel()].view_as(b))
+                offset += b.numel()
+            bucket, n = [], 0

@@ -1,0 +1,68 @@
+"""The current rows of a dataset version: per query, only those of its newest shard.
+
+A refresh re-synthesizes a query whose text changed (same id) in a later revision, whose shard names sort after
+the earlier ones (``part-r<rev>-<idx>``). The earlier rows (candidates, judgements, the example) hold the old text
+and are *superseded*: they stay on disk (shards are never rewritten) but no reader may count them. Every reader
+of ``examples`` (vote statistics, the outside check, ``inspect``, the export, the trainer) goes through
+:func:`read_current_examples`; readers of the per-candidate tables key their rows by shard as well.
+
+Example:
+    >>> import pyarrow as pa
+    >>> t = pa.table({"query_id": ["a", "b", "a"], "shard": ["part-r0001-00000"] * 2 + ["part-r0002-00000"]})
+    >>> newest_per_query(t)["shard"].to_pylist()
+    ['part-r0001-00000', 'part-r0002-00000']
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+
+from o1embed.tasks.shards import DatasetVersion
+
+
+def newest_per_query(table: pa.Table) -> pa.Table:
+    """Keep the rows whose shard is the newest shard of their query id, in their original order.
+
+    Args:
+        table: any table with ``query_id`` and ``shard`` columns (examples: one row per query and shard;
+            judgements and candidates: several).
+
+    Returns:
+        ``table`` without superseded rows (the same object when nothing is superseded).
+    """
+    if table.num_rows == 0:
+        return table
+    keys = pl.from_arrow(table.select(["query_id", "shard"]))
+    keep = keys.select((pl.col("shard") == pl.col("shard").max().over("query_id")).alias("keep"))["keep"]
+    if keep.all():
+        return table
+    return table.filter(keep.to_arrow())
+
+
+def read_current_examples(dv: DatasetVersion, columns: list[str] | None = None) -> pa.Table:
+    """Read the examples of ``dv``: the newest per query.
+
+    Args:
+        dv: the dataset version.
+        columns: columns to return (``shard`` is read in any case, returned only when asked for).
+    """
+    wanted = None if columns is None else list(dict.fromkeys([*columns, "query_id", "shard"]))
+    examples = newest_per_query(dv.read("examples", columns=wanted))
+    return examples if columns is None else examples.select(columns)
+
+
+def read_current_judgements(dv: DatasetVersion) -> pa.Table:
+    """Read the judgements of ``dv`` that belong to each query's newest judged shard."""
+    return newest_per_query(dv.read("judgements"))
+
+
+def candidate_thoughts(dv: DatasetVersion) -> dict[tuple[str, str, int], str]:
+    """Every candidate thought of ``dv`` keyed by ``(query_id, shard, candidate_idx)``.
+
+    The shard is part of the key: after an edit the same ``(query_id, candidate_idx)`` names one thought in the
+    old shard and another in the new one; an example (which carries its shard) must meet its own.
+    """
+    c = dv.read("candidates", columns=["query_id", "shard", "candidate_idx", "thought"]).to_pydict()
+    keys = zip(c["query_id"], c["shard"], c["candidate_idx"], strict=True)
+    return dict(zip(keys, c["thought"], strict=True))
