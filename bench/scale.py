@@ -349,6 +349,7 @@ def main() -> None:
     ap.add_argument("--pool-from", type=int, default=50_000, help="pool judging above this many documents")
     ap.add_argument("--pool-top-n", type=int, default=1000)
     ap.add_argument("--keep-outputs", action="store_true")
+    ap.add_argument("--results", default=str(RESULTS), help="folder of points.jsonl and the tables")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -365,8 +366,9 @@ def main() -> None:
         print("POINT " + json.dumps(run_point(nq, nd, args)), flush=True)
         return
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    store = RESULTS / "points.jsonl"
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    store = results / "points.jsonl"
     series = POINTS[args.points]
     # Cheapest first, so a run cut short still gives both series a slope.
     wanted = sorted(dict.fromkeys([*series["queries"], *series["corpus"]]), key=lambda p: 3 * p[0] + p[1])
@@ -395,7 +397,7 @@ def main() -> None:
         if (p["queries"], p["docs"]) in wanted and p.get("points") == args.points:
             latest[(p["queries"], p["docs"])] = p  # the newest run of each point
     table, figures = summarise(list(latest.values()), series, args.points, command)
-    (RESULTS / f"table-{args.points}.md").write_text("\n".join(table) + "\n")
+    (results / f"table-{args.points}.md").write_text("\n".join(table) + "\n")
     print("\n".join(table[: -len(figures) - 2]))
     for f in figures:
         print(f)
