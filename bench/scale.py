@@ -278,6 +278,13 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
 
 
 # ---- the table and the exponents -----------------------------------------------------------------------------
+def short(n: int) -> str:
+    """100000 -> '100k', 1000000 -> '1M' (the names of the closing figures)."""
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
 def slope(xs: list[float], ys: list[float]) -> float:
     """Least-squares slope of log y against log x."""
     lx, ly = np.log(xs), np.log(ys)
@@ -318,13 +325,13 @@ def summarise(points: list[dict], series: dict, label: str, command: str) -> tup
         figures.append(f"time_exponent_corpus={slope([p['docs'] for p in c], [p['total_s'] for p in c]):.3f}")
         lo, hi = c[0], c[-1]
         figures.append(
-            f"committee_s_per_1000_candidates_ratio_{hi['docs']}_vs_{lo['docs']}_docs="
+            f"committee_s_per_1000_candidates_ratio_{short(hi['docs'])}_vs_{short(lo['docs'])}_docs="
             f"{hi['committee_s_per_1000_candidates'] / lo['committee_s_per_1000_candidates']:.3f}"
         )
     if len(q) >= 2:
         a, b = q[-2], q[-1]
         figures.append(
-            f"driver_mem_ratio_{b['queries']}_vs_{a['queries']}_queries="
+            f"driver_mem_ratio_{short(b['queries'])}_vs_{short(a['queries'])}_queries="
             f"{b['driver_peak_rss_mb'] / a['driver_peak_rss_mb']:.3f}"
         )
         figures.append(
