@@ -13,14 +13,14 @@ set -euo pipefail
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
 N=${1:-200}
 STUDY="$O1EMBED_DATA/runs/study/q$N"
-MULTI=(--style paper --style passage --style keywords)
+MULTI=(--set 'prompt.styles=["paper", "passage", "keywords"]')
 run() {
     local name=$1 k=$2
     shift 2
     echo "=== $(date -u +%FT%TZ) synthesize $name (K=$k $*)"
-    o1embed synthesize --dataset-dir data/beir/scifact --split train --max-queries "$N" --k "$k" \
-        --max-tokens 96 --shard-size 100 \
-        --output-dir "$STUDY/$name" "$@" > "$STUDY/$name.synthesize.json"
+    o1embed synthesize --dataset-dir data/beir/scifact --set split=train --set max_queries="$N" \
+        --set candidates_per_query="$k" --set sampling.max_tokens=96 --set shard_size=100 \
+        --set output_dir="$STUDY/$name" "$@" > "$STUDY/$name.synthesize.json"
     echo "=== $(date -u +%FT%TZ) outside check $name"
     o1embed committee check "$STUDY/$name" --out "$STUDY/$name.check.json" > /dev/null
     echo "=== $(date -u +%FT%TZ) done $name"

@@ -1,8 +1,9 @@
 """Prefect flow ``committee``: candidate thoughts -> judgements, votes, hard negatives and training examples.
 
-One Prefect task per shard (the shard names of the synthesis stage); the members live in Ray actors (or in this
-process with ``use_ray=False``) for the whole run. A rerun skips shards whose ``examples`` exist. Ends with a table
-artifact of vote statistics, a link to the thought-gain histogram and a ``committee`` section in the manifest.
+A thin flow over the stage's one driver, :func:`tasks.committee.stage.run_committee`: it takes the version's
+write lock, runs each shard as one Prefect task (at most ``max_parallel_shards`` at once, the members in Ray
+actors or in this process with ``use_ray=False``), then adds a table artifact of vote statistics and a link to the
+thought-gain histogram. A rerun skips shards whose ``examples`` exist.
 
 Example:
     >>> committee("data/runs/scifact", "scifact", "train", "<version>")    # doctest: +SKIP
@@ -25,22 +26,56 @@ from prefect.cache_policies import NONE
 from o1embed.flows.progress import StageProgress
 from o1embed.flows.shard_loop import run_shards
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.committee.members import start_members
 from o1embed.tasks.committee.report import statistics_rows
-from o1embed.tasks.committee.stage import (
-    check_config_matches,
-    finalize,
-    load_inputs,
-    pending_shards,
-    run_shard,
-)
+from o1embed.tasks.committee.stage import CommitteeResult, JudgedShard, JudgeShard, ShardRunner, run_committee
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.shards import DatasetVersion
 
 
 @task(name="committee-shard", cache_policy=NONE)
-def committee_shard(dv, shard: str, query_ids: list[str], inputs, members, config: CommitteeConfig) -> dict:
+def committee_shard(judge: JudgeShard, shard: str, query_ids: list[str]) -> JudgedShard:
     """Judge one shard with the run's members; writes errors, judgements, then examples."""
-    return run_shard(dv, shard, query_ids, inputs, members, config)
+    return judge(shard, query_ids)
+
+
+def prefect_shards(parallel: int, description: str) -> ShardRunner:
+    """A :data:`ShardRunner` of one Prefect task per shard, ``parallel`` at once, with live progress."""
+
+    def run(todo: dict[str, list[str]], judge: JudgeShard) -> list[JudgedShard]:
+        logger = get_run_logger()
+        artifact = create_progress_artifact(0.0, description=description)
+        live = StageProgress(
+            description,
+            total=sum(len(q) for q in todo.values()),
+            unit="queries",
+            rate_unit="candidates",
+            logger=logger,
+        )
+        summaries: list[JudgedShard] = []
+
+        def on_result(item, summary: JudgedShard) -> None:
+            summaries.append(summary)
+            update_progress_artifact(artifact, 100.0 * len(summaries) / len(todo))
+            live.update(
+                done=sum(s.queries for s in summaries),
+                rate_of=sum(s.candidates for s in summaries),
+                shards=f"{len(summaries)}/{len(todo)}",
+                errors=sum(s.errors for s in summaries),
+            )
+
+        try:
+            run_shards(
+                lambda item: committee_shard.submit(judge, item[0], item[1]),
+                todo.items(),
+                parallel,
+                on_result=on_result,
+                on_tick=lambda: live.update(),
+            )
+        finally:
+            live.close()
+        return summaries
+
+    return run
 
 
 @flow(name="committee", log_prints=False)
@@ -52,7 +87,7 @@ def committee(
     config: CommitteeConfig | None = None,
     wait_for_lock: bool = False,
     take_lock: bool = True,
-) -> dict:
+) -> CommitteeResult:
     """Judge every candidate shard of a dataset version that has no examples yet.
 
     Args:
@@ -63,64 +98,16 @@ def committee(
         config: committee configuration (default: BM25 + all-MiniLM-L6-v2 in Ray actors, majority vote).
         wait_for_lock: wait for another writer of this version instead of failing.
         take_lock: take the version's write lock (False when the caller already holds it, e.g. a parent flow).
-
-    Returns:
-        ``{"shards_judged", "skipped", "waiting", "stats", "stats_path", "histogram_path", "manifest_path"}``.
     """
     logger = get_run_logger()
     config = config or CommitteeConfig()
-    dv = DatasetVersion(Path(output_root), dataset, split, version)
+    dv = DatasetVersion(Path(local_path("output_root", output_root)), dataset, split, version)
     lock = dv.writer_lock(wait=wait_for_lock) if take_lock else contextlib.nullcontext()
     with lock:
-        check_config_matches(dv, config)
-        todo, done, waiting = pending_shards(dv)
-        logger.info(
-            "%s: %d shards to judge, %d done, %d waiting for candidates",
-            dv.partition,
-            len(todo),
-            len(done),
-            len(waiting),
+        out = run_committee(
+            dv, config, run_shards=prefect_shards(config.max_parallel_shards, f"committee {dv.partition}")
         )
-        inputs = load_inputs(dv)
-        summaries: list[dict] = []
-        member_info = (dv.manifest() or {}).get("committee", {}).get("members", [])
-        if todo:
-            members = start_members(config, inputs.corpus.doc_ids, inputs.corpus.texts)
-            try:
-                member_info = members.info()
-                artifact = create_progress_artifact(0.0, description=f"committee {dv.partition}")
-                live = StageProgress(
-                    f"committee {dv.partition}",
-                    total=sum(len(q) for q in todo.values()),
-                    unit="queries",
-                    rate_unit="candidates",
-                    logger=logger,
-                )
-
-                def on_result(item, summary: dict) -> None:
-                    summaries.append(summary)
-                    update_progress_artifact(artifact, 100.0 * len(summaries) / len(todo))
-                    live.update(
-                        done=sum(s["queries"] for s in summaries),
-                        rate_of=sum(s["candidates"] for s in summaries),
-                        shards=f"{len(summaries)}/{len(todo)}",
-                        errors=sum(s["errors"] for s in summaries),
-                    )
-
-                try:
-                    run_shards(
-                        lambda item: committee_shard.submit(dv, item[0], item[1], inputs, members, config),
-                        todo.items(),
-                        config.max_parallel_shards,
-                        on_result=on_result,
-                        on_tick=lambda: live.update(),
-                    )
-                finally:
-                    live.close()
-            finally:
-                members.stop()
-        out = finalize(dv, config, member_info, summaries)
-    stats = out["stats"]
+    stats = out.stats
     create_table_artifact(
         key="committee-vote-statistics",
         table=statistics_rows(stats),
@@ -128,7 +115,7 @@ def committee(
     )
     create_link_artifact(
         key="committee-gain-histogram",
-        link=Path(out["histogram_path"]).resolve().as_uri(),
+        link=Path(out.histogram_path).resolve().as_uri(),
         link_text="thought-gain histogram (PNG)",
     )
     logger.info(
@@ -139,9 +126,4 @@ def committee(
         stats["mean_gain_winner"],
         stats["member_agreement"],
     )
-    return {
-        "shards_judged": [s["shard"] for s in summaries],
-        "skipped": done,
-        "waiting": waiting,
-        **{k: out[k] for k in ("stats", "stats_path", "histogram_path", "manifest_path")},
-    }
+    return out

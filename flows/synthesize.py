@@ -6,9 +6,7 @@ One Prefect task per shard; each runs its shard as a Ray task, so shards spread 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 from dataclasses import asdict
 
 from prefect import flow, get_run_logger, task
@@ -19,8 +17,9 @@ from o1embed.flows.committee import committee as committee_flow
 from o1embed.flows.progress import StageProgress
 from o1embed.flows.shard_loop import run_shards
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.llm_client import first_model
+from o1embed.tasks.endpoint import Endpoint, resolve_endpoint
 from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.ray_runtime import init_ray, run_remote
 from o1embed.tasks.shard_progress import clear_progress, read_progress
 from o1embed.tasks.synthesis import (
@@ -35,11 +34,18 @@ from o1embed.tasks.synthesis import (
 
 
 @task(name="synthesize-shard", cache_policy=NONE)
-def synthesize_shard_task(
-    dv, shard: str, query_ids: list[str], cfg: SynthesisConfig, base_url: str, model: str
-):
+def synthesize_shard_task(dv, shard: str, query_ids: list[str], cfg: SynthesisConfig, endpoint: Endpoint):
     """One shard, run on Ray. The key is resolved here, never passed as a Prefect parameter."""
-    return run_remote(synthesize_shard, dv, shard, query_ids, cfg, base_url, model, cfg.llm.resolve_api_key())
+    return run_remote(
+        synthesize_shard,
+        dv,
+        shard,
+        query_ids,
+        cfg,
+        endpoint.base_url,
+        endpoint.model,
+        cfg.llm.resolve_api_key(),
+    )
 
 
 @flow(name="synthesize", log_prints=False)
@@ -61,14 +67,11 @@ def synthesize(
         A summary: output dir, dataset, split, version, revision (None when nothing was new), rows per table.
     """
     logger = get_run_logger()
-    cfg = config
-    base_url = cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL")
-    embedded = LlamaServerConfig() if not base_url else None
-    if embedded:
-        model = cfg.llm.model or embedded.model_alias
-    else:
-        model = cfg.llm.model or asyncio.run(first_model(base_url, cfg.llm.resolve_api_key()))
-    dv, ingest = prepare_version(cfg, model)
+    cfg = config.model_copy(
+        update={k: local_path(k, getattr(config, k)) for k in ("dataset_dir", "output_dir", "cache_dir")}
+    )
+    endpoint = resolve_endpoint(cfg.llm)
+    dv, ingest = prepare_version(cfg, endpoint.model)
     logger.info("dataset version %s (%d ingest errors)", dv.partition, ingest.errors.num_rows)
     with dv.writer_lock(wait=wait_for_lock):
         plan = plan_revision(dv, judged_queries(ingest, cfg.max_queries), cfg.shard_size)
@@ -86,11 +89,13 @@ def synthesize(
                 " (resumed)" if plan.resumed else "",
             )
             with contextlib.ExitStack() as stack:
-                if embedded and plan.pending:  # started only when there is work; stopped before the committee
-                    server = stack.enter_context(LlamaServer(embedded))
-                    base_url = server.base_url
-                shard_summaries = _run_shards(dv, plan, cfg, base_url, model)
-            finish_revision(dv, plan, cfg, ingest, model, "embedded" if embedded else base_url)
+                if (
+                    endpoint.embedded and plan.pending
+                ):  # started only when there is work; stopped before the committee
+                    server = stack.enter_context(LlamaServer(LlamaServerConfig()))
+                    endpoint = endpoint.started(server.base_url)
+                shard_summaries = _run_shards(dv, plan, cfg, endpoint)
+            finish_revision(dv, plan, cfg, ingest, endpoint.model, endpoint.public)
         if judge:
             committee_flow(
                 str(dv.root),
@@ -114,7 +119,7 @@ def synthesize(
     }
 
 
-def _run_shards(dv, plan, cfg: SynthesisConfig, base_url: str, model: str) -> list[dict]:
+def _run_shards(dv, plan, cfg: SynthesisConfig, endpoint: Endpoint) -> list[dict]:
     """Run the pending shards, at most ``cfg.parallel_shards`` at once, with a progress artifact and live
     progress (requests done of total, candidates per second, retries and errors so far)."""
     logger = get_run_logger()
@@ -145,7 +150,7 @@ def _run_shards(dv, plan, cfg: SynthesisConfig, base_url: str, model: str) -> li
 
     try:
         run_shards(
-            lambda s: synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, base_url, model),
+            lambda s: synthesize_shard_task.submit(dv, s, plan.shards[s], cfg, endpoint),
             plan.pending,
             cfg.parallel_shards,
             on_result=on_result,

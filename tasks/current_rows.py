@@ -15,10 +15,13 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 import pyarrow as pa
 
-from o1embed.tasks.shards import DatasetVersion
+if TYPE_CHECKING:  # only annotations: shards writes the dataset card, which reads current rows
+    from o1embed.tasks.shards import DatasetVersion
 
 
 def newest_per_query(table: pa.Table) -> pa.Table:

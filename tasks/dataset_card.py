@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from o1embed.tasks.atomic import write_bytes_atomic
+from o1embed.tasks.current_rows import read_current_examples
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,9 @@ def _gain_table(dv) -> tuple[list[tuple[str, int, int]], int]:
     files = dv.files("examples")
     if not files:
         return [], 0
-    t = dv.read("examples", ["winner_idx", "candidate_idxs", "candidate_gains"])
-    judged = [i for i, w in enumerate(t["winner_idx"].to_pylist()) if w >= 0]
+    # Superseded examples (an edited query's older revision) do not count: the newest example per query.
+    t = read_current_examples(dv, ["winner_idx", "candidate_idxs", "candidate_gains"])
+    judged = [i for i, w in enumerate(t["winner_idx"].to_pylist()) if w is not None and w >= 0]
     idxs, gains = t["candidate_idxs"].to_pylist(), t["candidate_gains"].to_pylist()
     winner_idx = t["winner_idx"].to_pylist()
     every = np.array([g for i in judged for g in gains[i]], dtype=float)

@@ -26,7 +26,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.models import smollm2_gguf_path
+from o1embed.tasks.packaged_models import smollm2_gguf_path
 from o1embed.tasks.paths import data_root
 
 log = logging.getLogger(__name__)

@@ -120,11 +120,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def empty_table(name: str) -> pa.Table:
-    """Return an empty table with the schema of ``name``."""
-    return SCHEMAS[name].empty_table()
-
-
 def error_row(stage: str, reason: str, **fields) -> dict:
     """Build one ``errors`` row; every column not given is null.
 

@@ -33,6 +33,7 @@ from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
 from o1embed.tasks.dataset_card import write_dataset_card
 from o1embed.tasks.errors import ConcurrentWriterError, ConfigError
 from o1embed.tasks.hashing import sha256_file
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.schemas import SCHEMAS
 
 
@@ -204,6 +205,7 @@ def only_version(
     Raises:
         ConfigError: none or several match.
     """
+    root = local_path("output_root", root)
     found = [v for v in list_versions(root, dataset, split) if version in (None, v.version)]
     if len(found) != 1:
         listed = ", ".join(v.partition for v in found) or "none"

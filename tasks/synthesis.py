@@ -18,14 +18,12 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,6 +31,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, SecretStr
 
+from o1embed.tasks.errors import O1EmbedError
+from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.ingest import IngestResult, load_beir
 from o1embed.tasks.llm_cache import ResponseCache
 from o1embed.tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, ThoughtGenerator, ThoughtRequest
@@ -42,30 +42,50 @@ from o1embed.tasks.ray_runtime import current_node
 from o1embed.tasks.schemas import CANDIDATES, ERRORS, SCHEMAS, error_row
 from o1embed.tasks.shard_progress import ProgressWriter, progress_path
 from o1embed.tasks.shards import DatasetVersion, shard_name
+from o1embed.tasks.versioning import RUN_ONLY, rows_hash
 
 log = logging.getLogger(__name__)
 
 
 class SynthesisConfig(BaseModel):
-    """Everything the synthesize stage needs. Fields marked *version* change the dataset version."""
+    """Everything the synthesize stage needs. Fields declared ``RUN_ONLY`` are left out of the dataset version."""
 
-    dataset_dir: str = Field(..., description="BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/).")
+    dataset_dir: str = Field(
+        ...,
+        description="BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/).",
+        json_schema_extra=RUN_ONLY,
+    )
     split: str = Field("train", description="qrels split whose (query, positive) pairs get thoughts.")
     dataset_name: str | None = Field(
         None, description="Name in the output partition; default: the folder name."
     )
-    output_dir: str | None = Field(None, description="Output root; default: <data root>/runs/<dataset>.")
+    output_dir: str | None = Field(
+        None, description="Output root; default: <data root>/runs/<dataset>.", json_schema_extra=RUN_ONLY
+    )
     candidates_per_query: int = Field(3, ge=1, description="K candidate thoughts per query (version).")
-    shard_size: int = Field(256, ge=1, description="Queries per shard: one Prefect task per shard (version).")
+    shard_size: int = Field(
+        256,
+        ge=1,
+        description="Queries per shard: one Prefect task per shard (run only: not part of the version).",
+        json_schema_extra=RUN_ONLY,
+    )
     max_queries: int | None = Field(
         None, ge=1, description="Use only the first N judged queries (by id order); None: all."
     )
     prompt: PromptConfig = Field(default_factory=PromptConfig, description="Prompt layout (version).")
     sampling: SamplingConfig = Field(default_factory=SamplingConfig, description="Sampling (version).")
-    llm: LLMConfig = Field(default_factory=LLMConfig, description="Endpoint, retries, concurrency.")
-    cache_dir: str | None = Field(None, description="LLM response cache; default: <data root>/cache/llm.")
-    use_cache: bool = Field(True, description="Reuse cached successful responses.")
-    parallel_shards: int = Field(2, ge=1, description="Shards in flight at once (Ray tasks).")
+    llm: LLMConfig = Field(
+        default_factory=LLMConfig, description="Endpoint, retries, concurrency.", json_schema_extra=RUN_ONLY
+    )
+    cache_dir: str | None = Field(
+        None, description="LLM response cache; default: <data root>/cache/llm.", json_schema_extra=RUN_ONLY
+    )
+    use_cache: bool = Field(
+        True, description="Reuse cached successful responses.", json_schema_extra=RUN_ONLY
+    )
+    parallel_shards: int = Field(
+        2, ge=1, description="Shards in flight at once (Ray tasks).", json_schema_extra=RUN_ONLY
+    )
 
     def model_post_init(self, __context) -> None:
         if self.dataset_name is None:
@@ -95,11 +115,16 @@ def code_version() -> str:
 
 
 def version_id(cfg: SynthesisConfig, model: str) -> str:
-    """The dataset version: a hash of everything that changes the synthesized rows.
+    """The dataset version: a hash of everything that changes the synthesized rows (see :mod:`tasks.versioning`).
 
     The source data is *not* part of it, so an incremental refresh (new queries in the source) adds revisions to
     the same version; the manifest records the source checksums of each revision.
     """
+    return rows_hash(cfg, 12, model=model)
+
+
+def legacy_version_id(cfg: SynthesisConfig, model: str) -> str:
+    """The version id written before 2026-12-01, which hashed ``shard_size`` too; such versions still resume."""
     spec = {
         "dataset": cfg.dataset_name,
         "split": cfg.split,
@@ -110,7 +135,7 @@ def version_id(cfg: SynthesisConfig, model: str) -> str:
         "shard_size": cfg.shard_size,
         "max_queries": cfg.max_queries,
     }
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+    return stable_hash(spec, 12)
 
 
 def judged_queries(ingest: IngestResult, max_queries: int | None) -> list[tuple[str, str]]:
@@ -128,13 +153,18 @@ def judged_queries(ingest: IngestResult, max_queries: int | None) -> list[tuple[
 
 
 def prepare_version(cfg: SynthesisConfig, model: str) -> tuple[DatasetVersion, IngestResult]:
-    """Ingest the source, fix the version, and write the ingest snapshots (corpus, queries, pairs, errors).
+    """Ingest the source and fix the version (:func:`write_snapshots` writes the snapshots, under the lock).
+
+    A version written under its :func:`legacy_version_id` (and none under the current id) is the one returned.
 
     Raises:
         InputError: the source is unusable (see :func:`tasks.ingest.load_beir`).
     """
     ingest = load_beir(cfg.dataset_dir, cfg.split)
     dv = DatasetVersion(Path(cfg.output_dir), cfg.dataset_name, cfg.split, version_id(cfg, model))
+    legacy = DatasetVersion(dv.root, dv.dataset, dv.split, legacy_version_id(cfg, model))
+    if not dv.meta_dir.exists() and legacy.meta_dir.exists():
+        dv = legacy
     return dv, ingest
 
 
@@ -368,7 +398,8 @@ def synthesize_shard(
     progress.update(force=True, **tally, **gen.stats)
     cands, errs = [], []
     for req, res in zip(requests, results, strict=True):
-        assert (req.query_id, req.candidate_idx) == (res.query_id, res.candidate_idx)
+        if (req.query_id, req.candidate_idx) != (res.query_id, res.candidate_idx):
+            raise O1EmbedError(f"result {res.query_id}/{res.candidate_idx} answers request {req.query_id}")
         if isinstance(res, LLMFailure):
             errs.append(
                 error_row(
@@ -462,23 +493,18 @@ def revision_usage(dv: DatasetVersion, plan: RevisionPlan) -> dict:
     return out
 
 
-def public_endpoint(base_url: str | None) -> str:
-    """The endpoint as it may be recorded: no user info, query or fragment (they can carry secrets)."""
-    if not base_url or base_url == "embedded":
-        return "embedded llama.cpp server"
-    u = urlsplit(base_url)
-    return urlunsplit((u.scheme, u.hostname + (f":{u.port}" if u.port else ""), u.path, "", ""))
-
-
 def finish_revision(
     dv: DatasetVersion,
     plan: RevisionPlan,
     cfg: SynthesisConfig,
     ingest: IngestResult,
     model: str,
-    base_url: str,
+    public_endpoint: str,
 ) -> dict:
-    """Write the manifest of ``plan.revision`` (lineage + counts read from disk); call it last."""
+    """Write the manifest of ``plan.revision`` (lineage + counts read from disk); call it last.
+
+    ``public_endpoint`` is :attr:`tasks.endpoint.Endpoint.public` (no secrets).
+    """
     previous = dv.manifest() or {}
     body = {
         "created_at": datetime.now(UTC).isoformat(),
@@ -486,7 +512,7 @@ def finish_revision(
         "source": {"dir": str(Path(cfg.dataset_dir).resolve()), "checksums": ingest.checksums},
         "llm": {
             "model": model,
-            "endpoint": public_endpoint(base_url),
+            "endpoint": public_endpoint,
             "prompt_template_hash": cfg.prompt.template_hash(),
             "prompt": cfg.prompt.model_dump(),
             "sampling": cfg.sampling.model_dump(),

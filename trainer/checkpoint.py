@@ -33,7 +33,8 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
 from o1embed.tasks.atomic import write_json_atomic
-from o1embed.trainer.losses import world
+from o1embed.tasks.errors import ConfigError
+from o1embed.trainer.collectives import world
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     """Restore weights, optimiser, scheduler and this worker's RNG from ``path``; return ``state.json``.
 
     Raises:
-        RuntimeError: the checkpoint's trainable parameters do not match the model's (different LoRA setting or
+        ConfigError: the checkpoint's trainable parameters do not match the model's (different LoRA setting or
             backbone).
     """
     rank, _ = world()
@@ -139,7 +140,7 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     expected = {n for n, p in params.items() if p.requires_grad}
     if set(weights) != expected:
         diff = sorted(set(weights) ^ expected)[:5]
-        raise RuntimeError(f"checkpoint {path} does not match the model's trainable parameters (e.g. {diff})")
+        raise ConfigError(f"checkpoint {path} does not match the model's trainable parameters (e.g. {diff})")
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(value.to(params[name].device, params[name].dtype))

@@ -7,7 +7,7 @@ Two objects:
   reads it back, so training and inference use one set of lengths and one precision.
 - :class:`TrainConfig` describes one training run: model, data, loss, optimisation, distribution, checkpoints.
 
-Defaults are the paper's GPU setting (``../shared/DESIGN.md`` §1). ``PRESETS["cpu-small"]`` makes the small real run
+Defaults are the paper's GPU setting (O1 Embedder, arXiv 2502.07555). ``PRESETS["cpu-small"]`` makes the small real run
 on a 2-core CPU one flag (``o1embed train --preset cpu-small``).
 
 Example:
@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.versioning import RUN_ONLY
 
 O1_CONFIG_FILE = "o1_config.json"
 
@@ -115,7 +116,9 @@ class TrainConfig(BaseModel):
         None, description="Hugging Face causal LM folder; None = prepared SmolLM2-135M."
     )
     data: DataConfig
-    output_dir: str = Field(description="Run folder: final model, checkpoints, logs, plots.")
+    output_dir: str = Field(
+        description="Run folder: final model, checkpoints, logs, plots.", json_schema_extra=RUN_ONLY
+    )
     model: O1ModelConfig = Field(
         default_factory=O1ModelConfig, description="Lengths, pooling, dtype (saved)."
     )
@@ -172,20 +175,48 @@ class TrainConfig(BaseModel):
     )
     seed: int = Field(42, description="Seeds the data order, negatives, thought dropout and initialisation.")
 
-    num_workers: int = Field(1, ge=1, description="Ray Train workers (processes); 1 GPU each when use_gpu.")
-    use_gpu: bool | None = Field(None, description="None = use GPUs when the Ray cluster has any.")
-    cpus_per_worker: int = Field(1, ge=1, description="CPUs (and torch threads) per worker.")
-    max_failures: int = Field(1, ge=0, description="Ray Train FailureConfig: worker-group restarts allowed.")
-    use_ray: bool = Field(True, description="Run under Ray Train; False runs the same loop in this process.")
+    num_workers: int = Field(
+        1,
+        ge=1,
+        description="Ray Train workers (processes); 1 GPU each when use_gpu.",
+        json_schema_extra=RUN_ONLY,
+    )
+    use_gpu: bool | None = Field(
+        None, description="None = use GPUs when the Ray cluster has any.", json_schema_extra=RUN_ONLY
+    )
+    cpus_per_worker: int = Field(
+        1, ge=1, description="CPUs (and torch threads) per worker.", json_schema_extra=RUN_ONLY
+    )
+    max_failures: int = Field(
+        1,
+        ge=0,
+        description="Ray Train FailureConfig: worker-group restarts allowed.",
+        json_schema_extra=RUN_ONLY,
+    )
+    use_ray: bool = Field(
+        True,
+        description="Run under Ray Train; False runs the same loop in this process.",
+        json_schema_extra=RUN_ONLY,
+    )
 
     checkpoint_every: int = Field(
-        100, ge=1, description="Save a full checkpoint every N steps (and at the end)."
+        100,
+        ge=1,
+        description="Save a full checkpoint every N steps (and at the end).",
+        json_schema_extra=RUN_ONLY,
     )
-    keep_checkpoints: int = Field(2, ge=1, description="Newest checkpoints kept.")
+    keep_checkpoints: int = Field(2, ge=1, description="Newest checkpoints kept.", json_schema_extra=RUN_ONLY)
     resume: bool = Field(
-        True, description="Resume from the newest checkpoint in output_dir when there is one."
+        True,
+        description="Resume from the newest checkpoint in output_dir when there is one.",
+        json_schema_extra=RUN_ONLY,
     )
-    log_every: int = Field(1, ge=1, description="Log a line every N steps (the JSONL log has every step).")
+    log_every: int = Field(
+        1,
+        ge=1,
+        description="Log a line every N steps (the JSONL log has every step).",
+        json_schema_extra=RUN_ONLY,
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
@@ -250,7 +281,7 @@ class TrainConfig(BaseModel):
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     # SmolLM2-135M on a 2-core CPU: 4 queries x (1 positive + 3 negatives), 128-token documents; see
-    # ../shared/ENVIRONMENT.md for step costs. Checkpointing off: memory is not the limit here, time is.
+    # docs/results/ for measured step costs. Checkpointing off: memory is not the limit here, time is.
     "cpu-small": {
         "model": {
             "max_query_tokens": 32,

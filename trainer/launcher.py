@@ -7,7 +7,8 @@ CPU, nccl on GPU) and restarts the worker group up to ``max_failures`` times whe
 ``output_dir`` must therefore be visible to every worker (local disk on one machine, a shared mount on a cluster).
 
 Call :func:`launch_training` from a flow body or the CLI, never from inside a Ray task: the trainer needs its own
-CPUs (``../shared/ENVIRONMENT.md``). Ray's own run folder goes to ``<data root>/ray_results``.
+CPUs (a Ray task holding CPUs would starve the workers' placement group). Ray's own run folder goes to
+``<data root>/ray_results``.
 
 Example:
     >>> cfg = TrainConfig.from_preset("cpu-small", output_dir="runs/o1", data={...})   # doctest: +SKIP
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.paths import data_root
+from o1embed.tasks.paths import data_root, local_path
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.run_files import RunFiles
 
@@ -82,6 +83,17 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
     """
     from o1embed.trainer.data import check_data
 
+    cfg = cfg.model_copy(
+        update={
+            "output_dir": local_path("output_dir", cfg.output_dir),
+            "data": cfg.data.model_copy(
+                update={
+                    k: local_path(f"data.{k}", getattr(cfg.data, k))
+                    for k in ("root", "examples_path", "corpus_path")
+                }
+            ),
+        }
+    )
     cfg = cfg.with_absolute_paths()  # workers run in another directory
     check_data(cfg.data)  # a missing dataset fails here, once, not in every restarted worker
     files = RunFiles(Path(cfg.output_dir))

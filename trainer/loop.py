@@ -31,12 +31,14 @@ import torch
 import torch.distributed as dist
 
 from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
-from o1embed.tasks.hashing import stable_hash
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.versioning import rows_hash
 from o1embed.trainer.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from o1embed.trainer.collator import collate_queries, pad_sequences
+from o1embed.trainer.collectives import all_reduce_gradients, world
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.data import TrainingSet, load_tables
-from o1embed.trainer.losses import all_reduce_gradients, joint_loss, lm_loss_sum, world
+from o1embed.trainer.losses import joint_loss, lm_loss_sum
 from o1embed.trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
 from o1embed.trainer.model_card import write_model_card
 from o1embed.trainer.plots import plot_losses
@@ -96,22 +98,7 @@ def build_optimizer(model: O1Model, cfg: TrainConfig, total_steps: int):
 
 def config_hash(cfg: TrainConfig) -> str:
     """Hash of what changes the trajectory (not where it runs), to refuse resuming a different run."""
-    body = cfg.model_dump(
-        mode="json",
-        exclude={
-            "output_dir",
-            "use_ray",
-            "num_workers",
-            "use_gpu",
-            "cpus_per_worker",
-            "max_failures",
-            "resume",
-            "log_every",
-            "keep_checkpoints",
-            "checkpoint_every",
-        },
-    )
-    return stable_hash(body, 16)
+    return rows_hash(cfg, 16)  # run-only fields (tasks.versioning) are left out
 
 
 def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) -> dict:
@@ -157,7 +144,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
     if last is not None:
         state = json.loads((last / "state.json").read_text())
         if state.get("config_hash") != chash:
-            raise RuntimeError(
+            raise ConfigError(
                 f"{last} was written by a different configuration (hash {state.get('config_hash')} != {chash}); "
                 "use another output_dir or resume=False"
             )

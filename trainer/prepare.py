@@ -3,7 +3,7 @@
 transformers reads GGUF files directly but dequantises them on every load (~23 s for SmolLM2-135M on 2 cores); a
 plain safetensors folder reloads in a few seconds and is what every other part of o1embed takes as a model path.
 The GGUF quantizer that ``from_pretrained(..., gguf_file=...)`` attaches must be cleared before ``save_pretrained``,
-or transformers refuses to save (``../shared/ENVIRONMENT.md``).
+or transformers refuses to save.
 
 Example:
     >>> from o1embed.trainer.prepare import prepare_gguf_model
@@ -22,7 +22,7 @@ from pathlib import Path
 from o1embed.tasks.atomic import write_json_atomic
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.hashing import sha256_file
-from o1embed.tasks.models import smollm2_gguf_path
+from o1embed.tasks.packaged_models import smollm2_gguf_path
 from o1embed.tasks.paths import data_root
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def prepare_gguf_model(
     """Convert a GGUF file to a Hugging Face folder (fp32 safetensors plus tokenizer), once.
 
     Args:
-        gguf: the GGUF file; defaults to :func:`tasks.models.smollm2_gguf_path`.
+        gguf: the GGUF file; defaults to :func:`tasks.packaged_models.smollm2_gguf_path`.
         output: the folder to write; defaults to :func:`default_backbone_dir`.
         force: convert again even when ``output`` already holds a model.
 

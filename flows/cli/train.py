@@ -21,25 +21,9 @@ from pathlib import Path
 
 import typer
 
+from o1embed.flows.cli.overrides import parse_sets, read_config_file
+
 log = logging.getLogger(__name__)
-
-
-def _parse_sets(pairs: list[str]) -> dict:
-    out: dict = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise typer.BadParameter(f"--set wants key=value, got {pair!r}")
-        key, raw = pair.split("=", 1)
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        node = out
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -64,9 +48,11 @@ def register(app: typer.Typer) -> None:
     def train(
         output: Path = typer.Option(None, "--output", "-o", help="Run folder (model, checkpoints, logs)."),
         preset: str = typer.Option(
-            "paper", help="paper (GPU defaults) or cpu-small (SmolLM2 on 2 CPU cores)."
+            "paper",
+            help="paper (GPU defaults), cpu-small (SmolLM2 on 2 CPU cores) or cpu-small-long-query (the same, "
+            "queries up to 256 tokens, for long-query sets such as BIRCO).",
         ),
-        config: Path = typer.Option(None, help="A TrainConfig JSON file; flags override it."),
+        config: Path = typer.Option(None, help="A TrainConfig YAML/JSON file; flags override it."),
         model: Path = typer.Option(None, help="Backbone folder; default: the prepared SmolLM2-135M."),
         data_root: Path = typer.Option(None, help="Root of a dataset-version layout (tasks.shards)."),
         dataset: str = typer.Option(None, help="Dataset name under --data-root, e.g. scifact."),
@@ -86,7 +72,7 @@ def register(app: typer.Typer) -> None:
         from o1embed.trainer.config import TrainConfig
         from o1embed.trainer.launcher import launch_training
 
-        body: dict = json.loads(config.read_text()) if config else {}
+        body: dict = read_config_file(config)
         if data_root or examples:
             body["data"] = (
                 {"examples_path": str(examples), "corpus_path": str(corpus) if corpus else None}
@@ -115,7 +101,7 @@ def register(app: typer.Typer) -> None:
         if no_ray:
             body["use_ray"] = False
         body["resume"] = resume
-        overrides = _parse_sets(sets)
+        overrides = parse_sets(sets)
         for key in ("model", "data"):
             if key in overrides:
                 body[key] = {**body.get(key, {}), **overrides.pop(key)}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.inputs import CorpusIndex
@@ -29,10 +30,24 @@ from o1embed.tasks.errors import ConfigError, InputError
 from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 from o1embed.tasks.shards import DatasetVersion
+from o1embed.tasks.versioning import RUN_ONLY
 
 log = logging.getLogger(__name__)
 
 OUTSIDE_BM25 = RetrieverSpec(kind="bm25s", name="bm25-outside", k1=0.9, b=0.4, stemmer=None, stopwords=None)
+
+
+class OutsideCheckConfig(BaseModel):
+    """The arguments of :func:`outside_check` as one config (what ``o1embed committee check --set`` sets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outside: RetrieverSpec = Field(
+        default_factory=lambda: OUTSIDE_BM25.model_copy(), description="the outside retriever"
+    )
+    seed: int = Field(0, description="seed of the random candidate choice and of the bootstrap")
+    batch_queries: int = Field(128, ge=1, description="queries per scoring call", json_schema_extra=RUN_ONLY)
+    n_bootstrap: int = Field(2000, ge=1, description="bootstrap resamples for the interval")
 
 
 def outside_check(

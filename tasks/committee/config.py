@@ -16,12 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.versioning import RUN_ONLY, rows_dump, run_only_fields
 
 NoGainPolicy = Literal["keep", "drop", "query_only"]
-
-# Where and how fast the committee runs: left out of its fingerprint (they do not change its rows).
-_EXECUTION_FIELDS = {"use_ray", "actor_num_cpus", "actor_num_gpus", "max_parallel_shards", "batch_queries"}
-_MEMBER_EXECUTION_FIELDS = {"batch_size", "num_threads", "device", "cache"}
 
 
 def default_members() -> list[RetrieverSpec]:
@@ -67,13 +64,27 @@ class CommitteeConfig(BaseModel):
     )
     rrf_k: int = Field(60, ge=1, description="reciprocal-rank-fusion constant")
     batch_queries: int = Field(
-        64, ge=1, description="queries per member call (each brings 1 + K search queries)"
+        64,
+        ge=1,
+        description="queries per member call (each brings 1 + K search queries)",
+        json_schema_extra=RUN_ONLY,
     )
-    use_ray: bool = Field(True, description="hold members in Ray actors (else in the calling process)")
-    actor_num_cpus: float = Field(1.0, gt=0, description="CPUs reserved per member actor")
-    actor_num_gpus: float = Field(0.0, ge=0, description="GPUs reserved per dense member actor (0 on CPU)")
+    use_ray: bool = Field(
+        True,
+        description="hold members in Ray actors (else in the calling process)",
+        json_schema_extra=RUN_ONLY,
+    )
+    actor_num_cpus: float = Field(
+        1.0, gt=0, description="CPUs reserved per member actor", json_schema_extra=RUN_ONLY
+    )
+    actor_num_gpus: float = Field(
+        0.0, ge=0, description="GPUs reserved per dense member actor (0 on CPU)", json_schema_extra=RUN_ONLY
+    )
     max_parallel_shards: int = Field(
-        2, ge=1, description="shards judged at once (they share the member actors)"
+        2,
+        ge=1,
+        description="shards judged at once (they share the member actors)",
+        json_schema_extra=RUN_ONLY,
     )
 
     @model_validator(mode="after")
@@ -105,13 +116,11 @@ class CommitteeConfig(BaseModel):
         Where and how fast the members run (Ray, CPUs, GPUs, batch sizes, threads, device, the embedding cache) is
         left out, so a rerun or a refresh may move the committee to other hardware and still extend the version.
         """
-        body = self.model_dump(exclude=_EXECUTION_FIELDS)
-        body["members"] = [m.model_dump(exclude=_MEMBER_EXECUTION_FIELDS) for m in self.members]
-        return stable_hash(body, 16)
+        return stable_hash(rows_dump(self), 16)
 
     def legacy_fingerprint(self) -> str:
         """The fingerprint written by versions before 2026-11-28, which hashed the member specs whole.
 
         Accepted by :func:`tasks.committee.stage.check_config_matches`, so versions written then still resume.
         """
-        return stable_hash(self.model_dump(exclude=_EXECUTION_FIELDS), 16)
+        return stable_hash(self.model_dump(exclude=run_only_fields(self)), 16)

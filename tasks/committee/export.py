@@ -20,6 +20,7 @@ from o1embed.tasks.atomic import open_atomic
 from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.documents import document_text
 from o1embed.tasks.errors import InputError
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.shards import DatasetVersion
 
 
@@ -63,6 +64,7 @@ def export_flagembedding(dv: DatasetVersion, out_path: str | Path, fold_thought:
     Raises:
         InputError: no examples.
     """
+    out_path = local_path("out", out_path)
     examples = read_current_examples(dv)  # an edited query's earlier example is superseded
     if examples.num_rows == 0:
         raise InputError(

@@ -1,91 +1,54 @@
-"""The committee stage of a dataset version: find pending shards, judge one shard, write the stage's report.
+"""The committee stage's driver: check the config, judge the pending shards, write the report.
 
 Reads what the synthesis stage wrote (``corpus``, ``queries``, ``pairs`` snapshots, plans, ``candidates`` shards)
-and writes, per shard and under the same shard name, ``errors`` (``committee-<shard>``, only when there are some),
-``judgements`` and, last, ``examples`` — the completion table: a shard whose ``examples`` file exists is done and
-is skipped on a rerun. After all shards: vote statistics (JSON), the thought-gain histogram (PNG) and a
-``committee`` section in the latest manifest.
+and writes, per shard and under the same shard name, ``errors``, ``judgements`` and, last, ``examples`` (the
+completion table: a shard whose ``examples`` file exists is skipped on a rerun). After all shards: vote
+statistics, the thought-gain histogram and a ``committee`` section in the latest manifest. The parts live in
+modules named for them: :mod:`.pending` (which shards), :mod:`.shard` (the inputs and one shard's work) and
+:mod:`.finalize` (the report).
+
+:func:`run_committee` is the stage's one driver: the plain loop (``run_shards=run_in_order``) and the Prefect flow
+``committee`` (``flows/committee.py``, one Prefect task per shard) differ only in the ``run_shards`` they pass.
 
 Example:
     >>> dv = DatasetVersion(Path("data/runs/scifact"), "scifact", "train", "abc123")  # doctest: +SKIP
-    >>> summary = run_committee(dv, CommitteeConfig(use_ray=False))                      # doctest: +SKIP
+    >>> result = run_committee(dv, CommitteeConfig(use_ray=False))                       # doctest: +SKIP
+    >>> result.shards_judged                                                             # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from collections.abc import Callable
+from dataclasses import replace
 
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.committee.examples import judge_items
-from o1embed.tasks.committee.inputs import CorpusIndex, build_items
+from o1embed.tasks.committee.finalize import CommitteeResult, finalize
 from o1embed.tasks.committee.members import Members, start_members
-from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
-from o1embed.tasks.current_rows import newest_per_query, read_current_examples
-from o1embed.tasks.errors import ConfigError, InputError
-from o1embed.tasks.positives import positives_by_query
-from o1embed.tasks.schemas import SCHEMAS
+from o1embed.tasks.committee.pending import pending_shards, planned_shards
+from o1embed.tasks.committee.shard import JudgedShard, StageInputs, load_inputs, run_shard
+from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.paths import local_path
 from o1embed.tasks.shards import DatasetVersion
 
+__all__ = [
+    "CommitteeResult",
+    "JudgeShard",
+    "JudgedShard",
+    "ShardRunner",
+    "StageInputs",
+    "check_config_matches",
+    "finalize",
+    "load_inputs",
+    "pending_shards",
+    "planned_shards",
+    "run_committee",
+    "run_in_order",
+    "run_shard",
+]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StageInputs:
-    """The snapshots every shard needs, loaded once."""
-
-    corpus: CorpusIndex
-    query_text: dict[str, str]
-    positives: dict[str, list[str]]
-
-
-def load_inputs(dv: DatasetVersion) -> StageInputs:
-    """Load corpus, queries and pairs of ``dv``.
-
-    Raises:
-        InputError: the corpus or queries snapshot is missing or empty.
-    """
-    corpus = dv.read("corpus")
-    if corpus.num_rows == 0:
-        raise InputError(
-            "no corpus snapshot (run the synthesis stage first)", file=str(dv.table_dir("corpus"))
-        )
-    queries = dv.read("queries", columns=["query_id", "text"]).to_pydict()
-    if not queries["query_id"]:
-        raise InputError(
-            "no queries snapshot (run the synthesis stage first)", file=str(dv.table_dir("queries"))
-        )
-    return StageInputs(
-        corpus=CorpusIndex.from_table(corpus),
-        query_text=dict(zip(queries["query_id"], queries["text"], strict=True)),
-        positives=positives_by_query(dv.read("pairs")),
-    )
-
-
-def planned_shards(dv: DatasetVersion) -> dict[str, list[str]]:
-    """Every planned shard of every revision: shard name -> query ids."""
-    out: dict[str, list[str]] = {}
-    for _, plan in sorted(dv.plans().items()):
-        out.update(plan.get("shards", {}))
-    return out
-
-
-def pending_shards(dv: DatasetVersion) -> tuple[dict[str, list[str]], list[str], list[str]]:
-    """Split planned shards into (to judge, already judged, waiting for candidates)."""
-    todo, done, waiting = {}, [], []
-    for shard, qids in planned_shards(dv).items():
-        if dv.has_shard("examples", shard):
-            done.append(shard)
-        elif dv.has_shard("candidates", shard):
-            todo[shard] = qids
-        else:
-            waiting.append(shard)
-    return todo, done, waiting
 
 
 def check_config_matches(dv: DatasetVersion, config: CommitteeConfig) -> None:
@@ -104,167 +67,59 @@ def check_config_matches(dv: DatasetVersion, config: CommitteeConfig) -> None:
         )
 
 
-def run_shard(
-    dv: DatasetVersion,
-    shard: str,
-    query_ids: list[str],
-    inputs: StageInputs,
-    members: Members,
-    config: CommitteeConfig,
-) -> dict:
-    """Judge one shard and write its errors, judgements and examples (in that order).
+JudgeShard = Callable[[str, list[str]], JudgedShard]
+"""Judges one shard (name, query ids) with the run's inputs and members."""
 
-    Returns:
-        ``{"shard", "queries", "examples", "errors", "candidates", "seconds", "member_seconds"}``.
-    """
-    path = dv.shard_path("candidates", shard)
-    try:
-        candidates = pq.read_table(path, columns=["query_id", "candidate_idx", "thought"])
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(f"cannot read candidates shard: {exc}", file=str(path)) from exc
-    items, errors = build_items(
-        query_ids, inputs.query_text, inputs.positives, candidates, inputs.corpus, shard
-    )
-    result = judge_items(items, members, config, inputs.corpus, shard)
-    errors += result.errors
-    if errors:
-        dv.write_shard("errors", f"committee-{shard}", pa.Table.from_pylist(errors, schema=SCHEMAS["errors"]))
-    dv.write_shard("judgements", shard, result.judgements)
-    dv.write_shard("examples", shard, result.examples)
-    log.info(
-        "committee %s: %d queries, %d candidates, %d examples, %d errors in %.1fs",
-        shard,
-        len(query_ids),
-        result.n_candidates,
-        result.examples.num_rows,
-        len(errors),
-        result.seconds,
-    )
-    return {
-        "shard": shard,
-        "queries": len(query_ids),
-        "examples": result.examples.num_rows,
-        "errors": len(errors),
-        "candidates": result.n_candidates,
-        "seconds": result.seconds,
-        "member_seconds": result.member_seconds,
-    }
+ShardRunner = Callable[[dict[str, list[str]], JudgeShard], list[JudgedShard]]
+"""Runs ``judge`` over every pending shard (name -> query ids) and returns what each wrote."""
 
 
-def report_paths(dv: DatasetVersion, revision: int) -> tuple[Path, Path]:
-    """Where the vote statistics (JSON) and the gain histogram (PNG) of a revision go."""
-    return (
-        dv.meta_dir / f"committee-stats-{revision:04d}.json",
-        dv.meta_dir / f"committee-gain-{revision:04d}.png",
-    )
-
-
-_STATS_COLUMNS = {  # what vote_statistics and gain_histogram_png read
-    "examples": [
-        "query_id",
-        "policy",
-        "winner_idx",
-        "votes",
-        "gain",
-        "beats_query",
-        "candidate_idxs",
-        "candidate_gains",
-    ],
-    "judgements": ["query_id", "candidate_idx", "member", "reciprocal_rank", "gain", "vote"],
-    "errors": ["stage", "reason"],
-}
-
-
-def finalize(
-    dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[dict]
-) -> dict:
-    """Write the statistics, the histogram and the manifest's ``committee`` section.
-
-    Returns:
-        ``{"stats", "stats_path", "histogram_path", "manifest_path", "revision"}``.
-    """
-    from o1embed.tasks.atomic import write_json_atomic
-
-    # Only the columns the statistics read: the lists of negatives and the texts would grow the driver with queries.
-    examples = read_current_examples(dv, columns=_STATS_COLUMNS["examples"])
-    judgements = newest_per_query(dv.read("judgements", columns=[*_STATS_COLUMNS["judgements"], "shard"]))
-    errors = dv.read("errors", columns=_STATS_COLUMNS["errors"])
-    stats = vote_statistics(examples, judgements, errors)
-    planned = planned_shards(dv)
-    stats["planned_queries"] = sum(len(v) for v in planned.values())
-    manifest = dv.manifest() or {}
-    plans = dv.plans()
-    revision = int(manifest.get("revision", max(plans) if plans else 1))
-    stats_path, png_path = report_paths(dv, revision)
-    write_json_atomic(stats_path, stats)
-    gain_histogram_png(examples, png_path)
-    secs = sum(s["seconds"] for s in shard_summaries)
-    cands = sum(s["candidates"] for s in shard_summaries)
-    section = {
-        "config": config.model_dump(mode="json"),
-        "fingerprint": config.fingerprint(),
-        "members": [{k: v for k, v in i.items() if k != "spec"} for i in member_info],
-        "shards_judged_now": [s["shard"] for s in shard_summaries],
-        "seconds_per_1000_candidates": (1000 * secs / cands) if cands else None,
-        "stats": {
-            k: stats[k]
-            for k in (
-                "examples",
-                "errors",
-                "policy",
-                "vote_distribution",
-                "member_agreement",
-                "mean_gain_winner",
-                "beats_query_fraction",
-                "planned_queries",
-            )
-        },
-        "stats_path": str(stats_path.relative_to(Path(dv.root))),
-        "histogram_path": str(png_path.relative_to(Path(dv.root))),
-    }
-    body = {
-        k: v for k, v in manifest.items() if k not in ("revision", "dataset", "split", "version", "tables")
-    }
-    body["committee"] = section
-    manifest_path = dv.write_manifest(revision, body)
-    return {
-        "stats": stats,
-        "stats_path": str(stats_path),
-        "histogram_path": str(png_path),
-        "manifest_path": str(manifest_path),
-        "revision": revision,
-    }
+def run_in_order(todo: dict[str, list[str]], judge: JudgeShard) -> list[JudgedShard]:
+    """The plain :data:`ShardRunner`: one shard after another, in this process."""
+    return [judge(shard, qids) for shard, qids in todo.items()]
 
 
 def run_committee(
-    dv: DatasetVersion, config: CommitteeConfig | None = None, members: Members | None = None
-) -> dict:
-    """Judge every pending shard of ``dv`` in this process, one after another (no Prefect), then finalize.
-
-    The Prefect flow ``committee`` (``flows/committee.py``) does the same with one Prefect task per shard.
+    dv: DatasetVersion,
+    config: CommitteeConfig | None = None,
+    members: Members | None = None,
+    run_shards: ShardRunner = run_in_order,
+) -> CommitteeResult:
+    """Judge every pending shard of ``dv``, then finalize: the stage's one driver (the caller holds the lock).
 
     Args:
         dv: the dataset version.
         config: committee configuration (defaults: BM25 + MiniLM, Ray actors).
-        members: already started members (else started here and stopped at the end).
+        members: already started members (else started here, only when there is work, and stopped at the end).
+        run_shards: how the shards are run: :func:`run_in_order`, or the flow's one Prefect task per shard.
 
-    Returns:
-        :func:`finalize`'s dict plus ``shards`` (per-shard summaries), ``skipped`` and ``waiting``.
+    Raises:
+        ConfigError: the version's examples were judged under another committee configuration.
     """
     config = config or CommitteeConfig()
+    local_path("output_root", dv.root)
     check_config_matches(dv, config)
     todo, done, waiting = pending_shards(dv)
+    log.info(
+        "%s: %d shards to judge, %d done, %d waiting for candidates",
+        dv.partition,
+        len(todo),
+        len(done),
+        len(waiting),
+    )
     if waiting:
         log.warning("%d planned shards have no candidates yet: %s", len(waiting), waiting[:5])
     inputs = load_inputs(dv)
     own = members is None
     t0 = time.perf_counter()
-    summaries = []
+    summaries: list[JudgedShard] = []
     if todo:
         members = members or start_members(config, inputs.corpus.doc_ids, inputs.corpus.texts)
     try:
-        for shard, qids in todo.items():
-            summaries.append(run_shard(dv, shard, qids, inputs, members, config))
+        if todo:
+            summaries = run_shards(
+                todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config)
+            )
         info = (
             members.info()
             if members is not None
@@ -274,5 +129,4 @@ def run_committee(
         if own and members is not None:
             members.stop()
     out = finalize(dv, config, info, summaries)
-    out.update(shards=summaries, skipped=done, waiting=waiting, seconds=time.perf_counter() - t0)
-    return out
+    return replace(out, skipped=done, waiting=waiting, seconds=time.perf_counter() - t0)

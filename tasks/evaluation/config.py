@@ -333,7 +333,7 @@ def model_location(spec: SystemSpec, config: EvalConfig) -> str | None:
     if spec.model == "backbone":
         return config.backbone_path
     if spec.model == "minilm":
-        from o1embed.tasks.models import minilm_path
+        from o1embed.tasks.packaged_models import minilm_path
 
         return str(minilm_path())
     return spec.model

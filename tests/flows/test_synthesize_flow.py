@@ -249,3 +249,12 @@ def test_flow_starts_and_stops_the_embedded_server_when_no_endpoint_is_set(tmp_p
     manifest = json.loads(next((tmp_path / "embedded" / "_manifests").rglob("manifest.json")).read_text())
     assert manifest["llm"]["endpoint"] == "embedded llama.cpp server"
     assert manifest["llm"]["model"] == "smollm2-135m-instruct"
+
+
+def test_an_object_store_output_is_refused_at_the_start(tmp_path, prefect_api):
+    from o1embed.tasks.errors import ConfigError
+
+    src = make_beir(tmp_path / "src", 3)
+    cfg = SynthesisConfig(dataset_dir=str(src), output_dir="s3://bucket/runs", cache_dir=str(tmp_path / "c"))
+    with pytest.raises(ConfigError, match="output_dir='s3://bucket/runs': URIs are not supported"):
+        synthesize(cfg, judge=False)

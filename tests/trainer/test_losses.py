@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from o1embed.trainer.collator import collate_queries
-from o1embed.trainer.losses import all_reduce_gradients, gather_with_grad, info_nce, joint_loss, lm_loss_sum
+from o1embed.trainer.collectives import all_reduce_gradients, gather_with_grad
+from o1embed.trainer.losses import info_nce, joint_loss, lm_loss_sum
 from o1embed.trainer.model import O1Model, pool_at
 
 

@@ -72,7 +72,7 @@ def test_real_committee_on_20_scifact_queries(tmp_path):
     picked_helpful = sum(by[q]["winner_idx"] == helpful[q] and by[q]["policy"] == "kept" for q in room)
     assert picked_helpful >= 0.8 * len(room)
     assert all(by[q]["policy"] == "query_only" for q in set(qids) - room)  # nothing can beat rank 1
-    stats = out["stats"]
+    stats = out.stats
     assert (
         stats["members"] == ["bm25", "minilm"]
         and stats["mean_gain_winner"] > stats["mean_gain_any_candidate"]

@@ -19,7 +19,7 @@ from tests.tasks.committee.toy import SHARD0, SHARD1
 
 def test_every_planned_query_has_an_example_or_an_error(toy_dv, bm25_config):
     out = run_committee(toy_dv, bm25_config)
-    assert [s["shard"] for s in out["shards"]] == [SHARD0, SHARD1]
+    assert [s.shard for s in out.shards] == [SHARD0, SHARD1]
     ex = pl.from_arrow(toy_dv.read("examples"))
     err = pl.from_arrow(toy_dv.read("errors")).filter(pl.col("stage") == "committee")
     planned = {q for qs in toy_dv.plans()[1]["shards"].values() for q in qs}
@@ -57,12 +57,12 @@ def test_manifest_statistics_and_histogram(toy_dv, bm25_config):
     section = toy_dv.manifest()["committee"]
     assert section["fingerprint"] == bm25_config.fingerprint()
     assert [m["name"] for m in section["members"]] == ["bm25", "bm25-plain"]
-    assert toy_dv.manifest()["tables"]["examples"]["rows"] == out["stats"]["examples"] == 16
-    stats = json.loads(Path(out["stats_path"]).read_text())
+    assert toy_dv.manifest()["tables"]["examples"]["rows"] == out.stats["examples"] == 16
+    stats = json.loads(Path(out.stats_path).read_text())
     assert stats["planned_queries"] == 18 and stats["errors"] == 2
     assert stats["vote_distribution"] and stats["member_agreement"] is not None
     assert stats["mean_gain_winner"] > stats["mean_gain_any_candidate"]
-    assert Path(out["histogram_path"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Path(out.histogram_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_resume_skips_done_shards_and_ends_with_the_same_rows(toy_dv, bm25_config):
@@ -72,14 +72,14 @@ def test_resume_skips_done_shards_and_ends_with_the_same_rows(toy_dv, bm25_confi
     todo, done, waiting = pending_shards(toy_dv)
     assert list(todo) == [SHARD1] and done == [SHARD0] and waiting == []
     out = run_committee(toy_dv, bm25_config)
-    assert [s["shard"] for s in out["shards"]] == [SHARD1] and out["skipped"] == [SHARD0]
+    assert [s.shard for s in out.shards] == [SHARD1] and out.skipped == [SHARD0]
     assert toy_dv.read("examples").sort_by("query_id").equals(full)
 
 
 def test_shard_without_candidates_waits(toy_dv, bm25_config):
     toy_dv.shard_path("candidates", SHARD1).unlink()
     out = run_committee(toy_dv, bm25_config)
-    assert out["waiting"] == [SHARD1] and [s["shard"] for s in out["shards"]] == [SHARD0]
+    assert out.waiting == [SHARD1] and [s.shard for s in out.shards] == [SHARD0]
 
 
 def test_another_committee_config_is_refused(toy_dv, bm25_config):
@@ -103,7 +103,7 @@ def test_execution_settings_do_not_change_the_committee(toy_dv, bm25_config):
     )
     assert moved.fingerprint() == bm25_config.fingerprint()
     out = run_committee(toy_dv, moved)  # resumes the same version on other hardware settings
-    assert [s["shard"] for s in out["shards"]] == [SHARD1]
+    assert [s.shard for s in out.shards] == [SHARD1]
 
 
 def test_versions_written_with_the_legacy_fingerprint_still_resume(toy_dv, bm25_config):
@@ -113,7 +113,7 @@ def test_versions_written_with_the_legacy_fingerprint_still_resume(toy_dv, bm25_
     toy_dv.write_manifest(manifest["revision"], manifest)
     toy_dv.shard_path("examples", SHARD1).unlink()
     out = run_committee(toy_dv, bm25_config)
-    assert [s["shard"] for s in out["shards"]] == [SHARD1]
+    assert [s.shard for s in out.shards] == [SHARD1]
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path, bm25_config):

@@ -8,7 +8,7 @@ def build_tiny_dense_model(folder) -> str:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from o1embed.tasks.models import minilm_path
+    from o1embed.tasks.packaged_models import minilm_path
 
     tok = AutoTokenizer.from_pretrained(str(minilm_path()))
     torch.manual_seed(0)

@@ -1,1 +1,0 @@
-"""o1embed units of work: plain, typed functions and classes that flows wire together."""
