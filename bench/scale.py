@@ -388,10 +388,14 @@ def main() -> None:
             cmd += ["--demo-policy", args.demo_policy, "--pool-from", str(args.pool_from)]
             cmd += ["--pool-top-n", str(args.pool_top_n)]
             t0 = time.time()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            lines = [x for x in proc.stdout.splitlines() if x.startswith("POINT ")]
+            # Files, not pipes: a child's leftover processes (Ray, servers) must not hold this loop open.
+            log_path = Path(args.data_root) / "logs" / f"point-q{nq}-d{nd}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "w") as log_file:
+                proc = subprocess.run(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+            lines = [x for x in log_path.read_text().splitlines() if x.startswith("POINT ")]
             if proc.returncode or not lines:
-                print(f"point {nq}x{nd} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}", flush=True)
+                print(f"point {nq}x{nd} failed (rc {proc.returncode}); log {log_path}", flush=True)
                 continue
             point = json.loads(lines[-1][6:])
             point["points"] = args.points
