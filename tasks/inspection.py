@@ -1,4 +1,5 @@
-"""Summaries of an output folder, read with Polars: versions, revisions, rows per table, errors, vote statistics.
+"""Summaries of an output folder, read with Polars: versions, revisions, rows per table, errors, vote statistics,
+and the expert's tokens per table (with an estimated cost when prices are given).
 
 Example:
     >>> from o1embed.tasks.inspection import inspect_output
@@ -16,18 +17,49 @@ import polars as pl
 from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.shards import list_versions
 
+TOKEN_TABLES = ("candidates", "errors")  # the tables whose rows carry the expert's usage
+
+
+def token_usage(dv, prices: tuple[float, float] | None = None) -> dict:
+    """Prompt and completion tokens per table, read from the rows (cached candidates were paid for earlier).
+
+    Args:
+        dv: the dataset version.
+        prices: (prompt, completion) price per million tokens, or None.
+
+    Returns:
+        ``{table: {"prompt_tokens", "completion_tokens"[, "cost"]}}``, plus ``"total"``.
+    """
+    out: dict[str, dict] = {}
+    for table in TOKEN_TABLES:
+        cols = ["prompt_tokens", "completion_tokens"] + (["cached"] if table == "candidates" else [])
+        t = pl.from_arrow(dv.read(table, columns=cols))
+        if "cached" in t.columns:
+            t = t.filter(~pl.col("cached").fill_null(False))
+        out[table] = {c: int(t[c].sum() or 0) for c in ("prompt_tokens", "completion_tokens")}
+    out["total"] = {c: sum(out[t][c] for t in TOKEN_TABLES) for c in ("prompt_tokens", "completion_tokens")}
+    if prices is not None:
+        for v in out.values():
+            v["cost"] = (v["prompt_tokens"] * prices[0] + v["completion_tokens"] * prices[1]) / 1e6
+    return out
+
 
 def _scan(dv, table: str) -> pl.LazyFrame | None:
     files = dv.files(table)
     return pl.scan_parquet([str(f) for f in files]) if files else None
 
 
-def inspect_version(dv) -> dict:
+def inspect_version(dv, prices: tuple[float, float] | None = None) -> dict:
     """Return what one dataset version holds.
+
+    Args:
+        dv: the dataset version.
+        prices: (prompt, completion) price per million tokens, for an estimated cost; None: no cost.
 
     Returns:
         ``{"dataset", "split", "version", "revisions", "tables": {name: rows}, "errors": [{stage, reason, rows}],
-        "votes": {...} | None (over the newest example per query), "manifest_rows": {name: rows}}``.
+        "votes": {...} | None (over the newest example per query), "manifest_rows": {name: rows},
+        "tokens": {table: {...}}, "demo_policy", "request_modes"}``.
     """
     manifest = dv.manifest() or {}
     out = {
@@ -41,6 +73,9 @@ def inspect_version(dv) -> dict:
         "manifest_rows": {t: v["rows"] for t, v in manifest.get("tables", {}).items()},
         "errors": [],
         "votes": None,
+        "tokens": token_usage(dv, prices),
+        "demo_policy": manifest.get("llm", {}).get("demo_policy"),
+        "request_modes": manifest.get("llm", {}).get("request_modes"),
     }
     for table in ("corpus", "queries", "pairs", "candidates", "errors", "judgements", "examples"):
         lf = _scan(dv, table)
@@ -71,6 +106,6 @@ def inspect_version(dv) -> dict:
     return out
 
 
-def inspect_output(root: str | Path) -> list[dict]:
+def inspect_output(root: str | Path, prices: tuple[float, float] | None = None) -> list[dict]:
     """Return :func:`inspect_version` for every dataset version under ``root``."""
-    return [inspect_version(dv) for dv in list_versions(root)]
+    return [inspect_version(dv, prices) for dv in list_versions(root)]

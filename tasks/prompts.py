@@ -2,9 +2,16 @@
 
 Pure functions only, so the pairing of every prompt with its query is easy to test.
 
-The layout follows DESIGN.md §1: a short system message and a user message with four blocks
-``Task:``, ``Examples:``, ``Query:``, ``Response:``. Demos are drawn afresh for every candidate, from *other*
-training pairs: never the query itself, never a pair whose document is one of the query's positives.
+The ``paper`` layout follows DESIGN.md §1: a short system message and a user message with four blocks
+``Task:``, ``Examples:``, ``Query:``, ``Response:``. It already ends with the query, so the tokens a prefix cache
+can reuse are the system message, the task and the demos. The ``prefix`` layout moves those fixed parts into the
+system message and leaves only ``Query:`` and ``Response:`` in the user message, so the fixed parts are whole
+leading messages (what message-level prompt caches and chat templates that re-render the last turn need).
+
+Demos come from *other* training pairs: never the query itself, never a pair whose document is one of the query's
+positives. The demo policy ``per_candidate`` (the paper's) draws them afresh for every candidate so candidates
+differ; ``per_query`` draws once per query, so the K candidates share one prompt and a server that honours ``n``
+can sample all K from one request (vLLM shares the prompt's KV cache between them).
 
 Prompt styles vary only the Task text (:data:`STYLE_TASKS`); the demos are always query -> relevant passage.
 ``PromptConfig.styles`` lists the styles in use and candidate ``c`` takes ``styles[c % len(styles)]``, so the
@@ -46,6 +53,9 @@ STYLE_TASKS: dict[str, str] = {
 }
 
 
+_LATER_FIELDS = ("demo_policy", "layout")
+
+
 class PromptConfig(BaseModel):
     """How the expert's prompt is built. Every field changes the dataset version."""
 
@@ -63,6 +73,16 @@ class PromptConfig(BaseModel):
         min_length=1,
         description="Prompt styles; candidate c uses styles[c % len(styles)] (see STYLE_TASKS).",
     )
+    demo_policy: Literal["per_candidate", "per_query"] = Field(
+        "per_candidate",
+        description="Demos drawn per candidate (the paper's) or once per query (K candidates share one prompt, "
+        "so one request with n=K can serve them).",
+    )
+    layout: Literal["paper", "prefix"] = Field(
+        "paper",
+        description="paper: Task/Examples/Query/Response in the user message; prefix: system, task and demos "
+        "in the system message, only the query in the user message.",
+    )
 
     def style_for(self, candidate_idx: int) -> Style:
         """The style of candidate ``candidate_idx`` (independent of K)."""
@@ -75,9 +95,11 @@ class PromptConfig(BaseModel):
     def template_hash(self) -> str:
         """A hash of everything that shapes the prompt (recorded in the manifest, part of the version).
 
-        The paper's single style hashes as before styles existed, so those datasets keep their version.
+        Fields added later enter the hash only when set (the paper's single style, the per-candidate demos, the
+        paper's layout), so datasets made before them keep their version.
         """
-        fields = self.model_dump()
+        later = {f for f in _LATER_FIELDS if getattr(self, f) == type(self).model_fields[f].default}
+        fields = self.model_dump(exclude=later)
         if fields["styles"] == ["paper"]:
             del fields["styles"]
         blob = json.dumps({"v": 1, **fields}, sort_keys=True)
@@ -163,13 +185,20 @@ def build_messages(
         style: the candidate's prompt style (see :meth:`PromptConfig.style_for`); it sets the Task text only.
 
     Returns:
-        ``[{"role": "system", ...}, {"role": "user", ...}]``.
+        ``[{"role": "system", ...}, {"role": "user", ...}]``; both layouts end with the query and ``Response:``.
     """
     examples = "\n\n".join(
         f"Query: {_cut(d.query, cfg.demo_query_words)}\nResponse: {_cut(d.passage, cfg.demo_passage_words)}"
         for d in demos
     )
-    user = f"Task: {cfg.task_for(style)}\n\nExamples:\n{examples}\n\nQuery: {query}\n\nResponse:"
+    fixed = f"Task: {cfg.task_for(style)}\n\nExamples:\n{examples}"
+    if cfg.layout == "prefix":
+        system = f"{cfg.system}\n\n{fixed}"
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"Query: {query}\n\nResponse:"},
+        ]
+    user = f"{fixed}\n\nQuery: {query}\n\nResponse:"
     return [{"role": "system", "content": cfg.system}, {"role": "user", "content": user}]
 
 

@@ -33,10 +33,13 @@ ERRORS = pa.schema(
         ("reason", pa.string()),
         ("attempts", pa.int32()),
         ("raw", pa.string()),
+        ("prompt_tokens", pa.int64()),  # tokens spent on this key over all attempts (llm rows; null: unknown)
+        ("completion_tokens", pa.int64()),
     ]
 )
 
-# One row per kept candidate thought, keyed by (query_id, candidate_idx).
+# One row per kept candidate thought, keyed by (query_id, candidate_idx). Tokens are those spent on the key over
+# all its attempts (an n=K request's usage divided among its choices); finish_reason "length": cut at max_tokens.
 CANDIDATES = pa.schema(
     [
         ("query_id", pa.string()),
@@ -54,6 +57,8 @@ CANDIDATES = pa.schema(
         ("attempts", pa.int32()),
         ("cached", pa.bool_()),
         ("shard", pa.string()),
+        ("prompt_tokens", pa.int64()),
+        ("mean_logprob", pa.float32()),  # mean token log-prob of the kept output (null unless requested)
     ]
 )
 

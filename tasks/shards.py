@@ -81,13 +81,17 @@ class DatasetVersion:
     def has_shard(self, table: str, shard: str) -> bool:
         return self.shard_path(table, shard).exists()
 
-    def write_shard(self, table: str, shard: str, rows: pa.Table) -> Path:
-        """Write one shard atomically, cast to the table's schema.
+    def write_shard(
+        self, table: str, shard: str, rows: pa.Table, metadata: dict[str, str] | None = None
+    ) -> Path:
+        """Write one shard atomically, cast to the table's schema, with optional key-value ``metadata``.
 
         Raises:
             KeyError: for an unknown table name.
         """
         rows = rows.select(SCHEMAS[table].names).cast(SCHEMAS[table])
+        if metadata:
+            rows = rows.replace_schema_metadata(metadata)
         return write_parquet_atomic(self.shard_path(table, shard), rows)
 
     def write_snapshot(self, table: str, rows: pa.Table) -> Path:

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import subprocess
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, SecretStr
 
 from o1embed.tasks.errors import O1EmbedError
@@ -36,7 +39,7 @@ from o1embed.tasks.llm_client import LLMConfig, LLMFailure, SamplingConfig, Thou
 from o1embed.tasks.paths import REPO_ROOT, cache_root, runs_root
 from o1embed.tasks.prompts import DemoPool, PromptConfig, build_messages, candidate_seed
 from o1embed.tasks.ray_runtime import current_node
-from o1embed.tasks.schemas import CANDIDATES, ERRORS, error_row
+from o1embed.tasks.schemas import CANDIDATES, ERRORS, SCHEMAS, error_row
 from o1embed.tasks.shard_progress import ProgressWriter, progress_path
 from o1embed.tasks.shards import DatasetVersion, shard_name
 from o1embed.tasks.versioning import RUN_ONLY, rows_hash
@@ -228,61 +231,132 @@ class ShardSummary:
     requests: int
     cache_hits: int
     retries: int
+    n_requests: int = 0
     deadline_hits: int = 0
     truncated: int = 0
     extra_choices: int = 0
     node: str = "local"
 
 
+@dataclass
+class DemoInputs:
+    """What every shard's requests draw on: query texts, positives per query, and the demo pool."""
+
+    queries: dict[str, str]
+    positives: dict[str, set[str]]
+    pool: DemoPool
+
+    @classmethod
+    def from_tables(cls, ingest_tables: dict[str, pa.Table]) -> DemoInputs:
+        """Build from the ``corpus`` (at least the pairs' documents), ``queries`` and ``pairs`` tables."""
+        queries = dict(
+            zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True)
+        )
+        corpus = ingest_tables["corpus"]
+        doc_text = {
+            d: f"{t} {x}".strip()
+            for d, t, x in zip(*(corpus[c].to_pylist() for c in ("doc_id", "title", "text")), strict=True)
+        }
+        pairs = ingest_tables["pairs"].filter(pc.greater(ingest_tables["pairs"]["score"], 0))
+        positives: dict[str, set[str]] = {}
+        pool_pairs = []
+        for q, d in zip(pairs["query_id"].to_pylist(), pairs["doc_id"].to_pylist(), strict=True):
+            positives.setdefault(q, set()).add(d)
+            pool_pairs.append((q, queries[q], d, doc_text[d]))
+        return cls(queries, positives, DemoPool(pool_pairs))
+
+
+_DEMO_INPUTS: dict[
+    tuple, DemoInputs
+] = {}  # per worker process: the last version's inputs, reused by its shards
+
+
+def demo_inputs(dv: DatasetVersion) -> DemoInputs:
+    """:class:`DemoInputs` of ``dv``'s snapshots, built once per process and snapshot state (not once per shard).
+
+    A shard's cost would otherwise grow with the whole version's queries, so a run's with their square.
+    """
+    files = [f for t in ("corpus", "queries", "pairs") for f in dv.files(t)]
+    key = (str(dv.root), dv.partition, *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    if key not in _DEMO_INPUTS:
+        _DEMO_INPUTS.clear()
+        _DEMO_INPUTS[key] = DemoInputs.from_tables(shard_inputs(dv))
+    return _DEMO_INPUTS[key]
+
+
 def build_requests(
-    query_ids: list[str], ingest_tables: dict[str, pa.Table], cfg: SynthesisConfig
+    query_ids: list[str],
+    ingest_tables: dict[str, pa.Table] | DemoInputs,
+    cfg: SynthesisConfig,
 ) -> list[ThoughtRequest]:
-    """Build the K requests of each query, each with its own seeded demos.
+    """Build the K requests of each query, with seeded demos per candidate or per query (``prompt.demo_policy``).
 
     Args:
         query_ids: the shard's queries.
-        ingest_tables: ``corpus``, ``queries`` and ``pairs`` snapshots.
+        ingest_tables: ``corpus``, ``queries`` and ``pairs`` snapshots (the corpus may be cut to the documents of
+            the pairs: no other document is read), or :class:`DemoInputs` built from them.
         cfg: the synthesis config.
 
     Returns:
         One request per (query_id, candidate_idx), in that order. The demos, seed and style of a request depend
-        only on its key, never on K, so a run with a larger K reuses the cached responses of a smaller one.
+        only on its key, never on K, so a run with a larger K reuses the cached responses of a smaller one. With
+        ``per_query`` the K requests of a query share one message list (when its styles do not differ).
     """
-    queries = dict(zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True))
-    corpus = ingest_tables["corpus"]
-    doc_text = {
-        d: f"{t} {x}".strip()
-        for d, t, x in zip(*(corpus[c].to_pylist() for c in ("doc_id", "title", "text")), strict=True)
-    }
-    pairs = ingest_tables["pairs"].filter(pc.greater(ingest_tables["pairs"]["score"], 0))
-    positives: dict[str, set[str]] = {}
-    pool_pairs = []
-    for q, d in zip(pairs["query_id"].to_pylist(), pairs["doc_id"].to_pylist(), strict=True):
-        positives.setdefault(q, set()).add(d)
-        pool_pairs.append((q, queries[q], d, doc_text[d]))
-    pool = DemoPool(pool_pairs)
+    inputs = ingest_tables if isinstance(ingest_tables, DemoInputs) else DemoInputs.from_tables(ingest_tables)
+    queries, positives, pool = inputs.queries, inputs.positives, inputs.pool
     out = []
+    shared = cfg.prompt.demo_policy == "per_query"
     for qid in query_ids:
         for k in range(cfg.candidates_per_query):
-            demos = pool.draw(
-                qid,
-                positives.get(qid, set()),
-                cfg.prompt.num_demos,
-                candidate_seed(cfg.sampling.seed, qid, k, -1),
-            )
             style = cfg.prompt.style_for(k)
+            if k == 0 or not shared:
+                demos = pool.draw(
+                    qid,
+                    positives.get(qid, set()),
+                    cfg.prompt.num_demos,
+                    candidate_seed(cfg.sampling.seed, qid, -1 if shared else k, -1),
+                )
+            messages = build_messages(queries[qid], demos, cfg.prompt, style)
             out.append(
                 ThoughtRequest(
                     qid,
                     k,
                     queries[qid],
-                    build_messages(queries[qid], demos, cfg.prompt, style),
+                    messages,
                     tuple(d.query_id for d in demos),
                     style,
                     cfg.prompt.task_for(style),
                 )
             )
     return out
+
+
+def shard_inputs(dv: DatasetVersion) -> dict[str, pa.Table]:
+    """The ingest tables a shard needs: queries, pairs, and only the corpus documents the pairs name.
+
+    The corpus is scanned with a filter, so a shard never holds the whole corpus.
+    """
+    pairs = dv.read("pairs")
+    docs = pc.unique(pairs.filter(pc.greater(pairs["score"], 0))["doc_id"])
+    files = [str(f) for f in dv.files("corpus")]
+    corpus = (
+        ds.dataset(files, schema=SCHEMAS["corpus"], format="parquet").to_table(
+            filter=pc.field("doc_id").isin(docs)
+        )
+        if files
+        else SCHEMAS["corpus"].empty_table()
+    )
+    return {"corpus": corpus, "queries": dv.read("queries", columns=["query_id", "text"]), "pairs": pairs}
+
+
+def request_mode(cfg: SynthesisConfig, gen: ThoughtGenerator | None = None) -> dict:
+    """How the candidates' requests were shaped (recorded in each candidates shard and, once, in the manifest)."""
+    k = cfg.candidates_per_query
+    if cfg.prompt.demo_policy != "per_query" or k == 1:
+        return {"demo_policy": cfg.prompt.demo_policy, "n": 1}
+    if gen is not None and gen.n_honoured is False:
+        return {"demo_policy": "per_query", "n": 1, "n_fallback": gen.n_fallback}
+    return {"demo_policy": "per_query", "n": k}
 
 
 def synthesize_shard(
@@ -301,8 +375,7 @@ def synthesize_shard(
     Raises:
         ConfigError: the endpoint refuses the key or the model (the shard is not written).
     """
-    tables = {t: dv.read(t) for t in ("corpus", "queries", "pairs")}
-    requests = build_requests(query_ids, tables, cfg)
+    requests = build_requests(query_ids, demo_inputs(dv), cfg)
     gen = ThoughtGenerator(
         base_url,
         model,
@@ -310,6 +383,7 @@ def synthesize_shard(
         cfg.sampling,
         cfg.llm,
         ResponseCache(cfg.cache_dir) if cfg.use_cache else None,
+        use_n=request_mode(cfg)["n"] > 1,
     )
     progress = ProgressWriter(progress_path(dv, "llm", shard), total=len(requests))
     tally = {"done": 0, "candidates": 0, "errors": 0}
@@ -334,6 +408,8 @@ def synthesize_shard(
                     query_id=res.query_id,
                     candidate_idx=res.candidate_idx,
                     attempts=res.attempts,
+                    prompt_tokens=res.prompt_tokens,
+                    completion_tokens=res.completion_tokens,
                 )
             )
         else:
@@ -351,12 +427,70 @@ def synthesize_shard(
                     "attempts": res.attempts,
                     "cached": res.cached,
                     "shard": shard,
+                    "prompt_tokens": res.prompt_tokens,
+                    "mean_logprob": res.mean_logprob,
                 }
             )
     dv.write_shard("errors", f"llm-{shard}", pa.Table.from_pylist(errs, schema=ERRORS))
-    dv.write_shard("candidates", shard, pa.Table.from_pylist(cands, schema=CANDIDATES))
+    mode = {REQUEST_MODE_KEY: json.dumps(request_mode(cfg, gen), sort_keys=True)}
+    dv.write_shard("candidates", shard, pa.Table.from_pylist(cands, schema=CANDIDATES), metadata=mode)
     log.info("shard %s: %d candidates, %d errors, stats %s", shard, len(cands), len(errs), gen.stats)
     return ShardSummary(shard, len(query_ids), len(cands), len(errs), **gen.stats, node=current_node())
+
+
+REQUEST_MODE_KEY = "o1embed.request_mode"  # Parquet key-value metadata of every candidates shard
+
+
+def _sum(table: pa.Table, column: str) -> int:
+    return int(pc.sum(table[column]).as_py() or 0) if table.num_rows else 0
+
+
+def revision_usage(dv: DatasetVersion, plan: RevisionPlan) -> dict:
+    """Token sums of one revision's candidate and error rows, and how its requests were shaped, read from disk.
+
+    Returns:
+        ``{"candidates": {rows, cached, prompt_tokens, completion_tokens, finish_reasons}, "errors": {...},
+        "prompt_tokens", "completion_tokens", "request_modes": [distinct modes of its shards]}``; cached rows'
+        tokens were spent by an earlier run and are left out of the totals.
+    """
+    cols = ["prompt_tokens", "completion_tokens"]
+    cand_files = [dv.shard_path("candidates", s) for s in plan.shards if dv.has_shard("candidates", s)]
+    err_files = [
+        dv.shard_path("errors", f"llm-{s}") for s in plan.shards if dv.has_shard("errors", f"llm-{s}")
+    ]
+    cands = (
+        ds.dataset([str(f) for f in cand_files], schema=CANDIDATES, format="parquet").to_table(
+            columns=[*cols, "cached", "finish_reason"]
+        )
+        if cand_files
+        else CANDIDATES.empty_table()
+    )
+    errs = (
+        ds.dataset([str(f) for f in err_files], schema=ERRORS, format="parquet").to_table(columns=cols)
+        if err_files
+        else ERRORS.empty_table()
+    )
+    fresh = cands.filter(pc.invert(pc.fill_null(cands["cached"], False)))
+    finish = cands["finish_reason"].value_counts().to_pylist() if cands.num_rows else []
+    out = {
+        "candidates": {
+            "rows": cands.num_rows,
+            "cached": cands.num_rows - fresh.num_rows,
+            **{c: _sum(fresh, c) for c in cols},
+            "finish_reasons": {str(f["values"]): f["counts"] for f in finish},
+        },
+        "errors": {"rows": errs.num_rows, **{c: _sum(errs, c) for c in cols}},
+    }
+    for c in cols:
+        out[c] = out["candidates"][c] + out["errors"][c]
+    modes = []
+    for f in cand_files:
+        meta = pq.read_schema(f).metadata or {}
+        mode = json.loads(meta.get(REQUEST_MODE_KEY.encode(), b"null"))
+        if mode is not None and mode not in modes:
+            modes.append(mode)
+    out["request_modes"] = modes
+    return out
 
 
 def finish_revision(
@@ -383,12 +517,20 @@ def finish_revision(
             "prompt": cfg.prompt.model_dump(),
             "sampling": cfg.sampling.model_dump(),
             "candidates_per_query": cfg.candidates_per_query,
-            "demo_seed_rule": "sha256(seed:query_id:candidate_idx:-1); request seed: ...:attempt",
+            "demo_policy": cfg.prompt.demo_policy,
+            "demo_seed_rule": (
+                "sha256(seed:query_id:candidate_idx:-1); request seed: ...:attempt"
+                if cfg.prompt.demo_policy == "per_candidate"
+                else "sha256(seed:query_id:-1:-1); n=K request seed: sha256(seed:query_id:-2:attempt)"
+            ),
             "style_rule": "styles[candidate_idx % len(styles)]",
         },
         "shard_size": cfg.shard_size,
         "revisions": sorted({*previous.get("revisions", []), plan.revision}),
     }
+    usage = revision_usage(dv, plan)
+    body["llm"]["request_modes"] = usage.pop("request_modes")  # once per revision, not per row
+    body["usage"] = {**previous.get("usage", {}), str(plan.revision): usage}
     for key in ("committee",):  # later stages' sections survive a new revision until they rerun
         if key in previous:
             body[key] = previous[key]

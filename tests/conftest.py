@@ -22,6 +22,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test of the real small models or the embedded LLM server (``real``) is also ``slow``.
+
+    The default suite stays fast; CI runs the slow suite after it (scripts/test.sh).
+    """
+    for item in items:
+        if item.get_closest_marker("real") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def prefect_api():
     """A Prefect API for flow tests: the server CI started (``PREFECT_API_URL``), else a test harness."""

@@ -12,7 +12,7 @@ from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.pending import planned_shards
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
 from o1embed.tasks.committee.shard import JudgedShard
-from o1embed.tasks.current_rows import read_current_examples, read_current_judgements
+from o1embed.tasks.current_rows import newest_per_query, read_current_examples
 from o1embed.tasks.shards import DatasetVersion
 
 
@@ -44,11 +44,30 @@ def report_paths(dv: DatasetVersion, revision: int) -> tuple[Path, Path]:
     )
 
 
+_STATS_COLUMNS = {  # what vote_statistics and gain_histogram_png read
+    "examples": [
+        "query_id",
+        "policy",
+        "winner_idx",
+        "votes",
+        "gain",
+        "beats_query",
+        "candidate_idxs",
+        "candidate_gains",
+    ],
+    "judgements": ["query_id", "candidate_idx", "member", "reciprocal_rank", "gain", "vote"],
+    "errors": ["stage", "reason"],
+}
+
+
 def finalize(
     dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[JudgedShard]
 ) -> CommitteeResult:
     """Write the statistics, the histogram and the manifest's ``committee`` section (of the current examples)."""
-    examples, judgements, errors = read_current_examples(dv), read_current_judgements(dv), dv.read("errors")
+    # Only the columns the statistics read: the lists of negatives and the texts would grow the driver with queries.
+    examples = read_current_examples(dv, columns=_STATS_COLUMNS["examples"])
+    judgements = newest_per_query(dv.read("judgements", columns=[*_STATS_COLUMNS["judgements"], "shard"]))
+    errors = dv.read("errors", columns=_STATS_COLUMNS["errors"])
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)
     stats["planned_queries"] = sum(len(v) for v in planned.values())

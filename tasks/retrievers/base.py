@@ -79,13 +79,15 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((n, 0), dtype=scores.dtype), np.zeros((n, 0), dtype=np.int64)
     if k < d:
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # (n, k) unordered
-        # argpartition does not respect the tie order at the boundary: widen to every column tied with the k-th score
-        kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)  # (n, 1)
-        if (
-            (scores == kth).sum(axis=1) > (np.take_along_axis(scores, part, axis=1) == kth).sum(axis=1)
-        ).any():
-            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-            return np.take_along_axis(scores, order, axis=1), order.astype(np.int64)
+        # argpartition does not respect the tie order at the boundary: in a row where more columns tie with the
+        # k-th score than it kept, keep the tied columns with the lowest index (a sparse BM25 row ties thousands
+        # of zeros). Only those rows are redone, in O(d) each, never a sort of the whole matrix.
+        kept = np.take_along_axis(scores, part, axis=1)  # (n, k)
+        kth = kept.min(axis=1, keepdims=True)  # (n, 1)
+        for r in np.flatnonzero((scores == kth).sum(axis=1) > (kept == kth).sum(axis=1)):
+            above = np.flatnonzero(scores[r] > kth[r, 0])
+            tied = np.flatnonzero(scores[r] == kth[r, 0])[: k - len(above)]  # ascending columns
+            part[r] = np.concatenate([above, tied])
     else:
         part = np.broadcast_to(np.arange(d), (n, d))
     vals = np.take_along_axis(scores, part, axis=1)

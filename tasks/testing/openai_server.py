@@ -9,10 +9,14 @@ so ``--fail-rate`` runs are unchanged): ``--trickle-rate`` sends a good body one
 seconds (never tripping a per-read timeout); ``--overrun-rate`` ignores ``max_tokens`` and answers
 ``--overrun-chars`` characters; ``--extra-choices-rate`` answers three choices where one was asked.
 
+It honours ``n`` (n distinct choices, as vLLM does) unless started with ``--ignore-n`` (one choice, as llama.cpp
+does). ``usage`` counts words as tokens (the prompt once per request, as vLLM does); a thought longer than
+``max_tokens`` words is cut there with ``finish_reason="length"``; ``logprobs=true`` adds one log-prob per token.
+
 With ``FAKE_REQUIRED_KEY`` set in its environment it answers 401 to any other key.
 
 Run: ``python -m o1embed.tasks.testing.openai_server --port 8123 [--fail-rate 0.3] [--latency 0.05]``
-``[--trickle-rate 0.1 --trickle-delay 0.2] [--overrun-rate 0.1] [--extra-choices-rate 0.1]``.
+``[--trickle-rate 0.1 --trickle-delay 0.2] [--overrun-rate 0.1] [--extra-choices-rate 0.1] [--ignore-n]``.
 """
 
 from __future__ import annotations
@@ -43,11 +47,18 @@ def make_app(
     modes: dict[str, float] | None = None,
     trickle_delay: float = 0.2,
     overrun_chars: int = 240_000,
+    ignore_n: bool = False,
 ) -> Starlette:
     rng = random.Random(seed)
     mode_rng = random.Random(seed + 7919)
     modes = {m: r for m, r in (modes or {}).items() if r}
-    counters = {"calls": 0, "unauthorized": 0, **dict.fromkeys(FAULTS, 0), **dict.fromkeys(MODES, 0)}
+    counters = {
+        "calls": 0,
+        "unauthorized": 0,
+        "choices": 0,
+        **dict.fromkeys(FAULTS, 0),
+        **dict.fromkeys(MODES, 0),
+    }
     seen: dict[str, int] = {}  # query text -> calls
 
     async def chat(request: Request) -> Response:
@@ -87,28 +98,47 @@ def make_app(
         user = body["messages"][-1]["content"]
         query = user.rsplit("Query: ", 1)[-1].removesuffix("Response:").strip()
         seen[query] = seen.get(query, 0) + 1
-        if content is None:
-            content = (
-                f"Thinking about [{query}] with seed {body.get('seed')}: the answer concerns its key terms."
-            )
-        if mode == "overrun":  # max_tokens ignored
-            content += " and so on" * (overrun_chars // 10)
-        choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        n = 1 if ignore_n else max(1, int(body.get("n") or 1))
+        if mode == "extra_choices":
+            n = max(n, 3)
+        max_tokens = int(body.get("max_tokens") or 1 << 30)
+        choices, completion = [], 0
+        for i in range(n):
+            text, finish = content, "stop"
+            if text is None:
+                text = (
+                    f"Thinking about [{query}] with seed {body.get('seed')} choice {i}: "
+                    "the answer concerns its key terms."
+                )
+                if mode == "overrun":  # max_tokens ignored
+                    text += " and so on" * (overrun_chars // 10)
+                elif len(text.split(" ")) > max_tokens:
+                    text, finish = " ".join(text.split(" ")[:max_tokens]), "length"
+            ntok = len(text.split())
+            completion += ntok
+            choice = {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            if body.get("logprobs"):
+                choice["logprobs"] = {
+                    "content": [
+                        {"token": t, "logprob": -0.1 * (1 + j % 5), "bytes": None, "top_logprobs": []}
+                        for j, t in enumerate(text.split())
+                    ]
+                }
+            choices.append(choice)
+        counters["choices"] += n
+        prompt = sum(len(m["content"].split()) for m in body["messages"])
         payload = {
             "id": f"chatcmpl-{counters['calls']}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [choice],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 12, "total_tokens": 22},
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
         }
-        if mode == "extra_choices":
-            payload["choices"] = [
-                {**choice, "index": i, "message": {"role": "assistant", "content": f"choice {i}: {content}"}}
-                if i
-                else choice
-                for i in range(3)
-            ]
         if mode == "trickle":
             data = json.dumps(payload).encode()
 
@@ -144,6 +174,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--timeout-sleep", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ignore-n", action="store_true", help="answer one choice whatever n asks (llama.cpp)")
     ap.add_argument("--trickle-rate", type=float, default=0.0)
     ap.add_argument("--trickle-delay", type=float, default=0.2, help="Seconds between bytes.")
     ap.add_argument("--overrun-rate", type=float, default=0.0)
@@ -159,6 +190,7 @@ def main() -> None:
         modes={"trickle": a.trickle_rate, "overrun": a.overrun_rate, "extra_choices": a.extra_choices_rate},
         trickle_delay=a.trickle_delay,
         overrun_chars=a.overrun_chars,
+        ignore_n=a.ignore_n,
     )
     # A trickling body the client gave up on must not hold the shutdown.
     uvicorn.run(

@@ -20,6 +20,7 @@ def fake_openai_server(
     timeout_sleep: float = 3.0,
     seed: int = 0,
     required_key: str = "",
+    ignore_n: bool = False,
     trickle_rate: float = 0.0,
     trickle_delay: float = 0.2,
     overrun_rate: float = 0.0,
@@ -37,6 +38,7 @@ def fake_openai_server(
         str(fail_rate),
     ]
     cmd += ["--latency", str(latency), "--timeout-sleep", str(timeout_sleep), "--seed", str(seed)]
+    cmd += ["--ignore-n"] if ignore_n else []
     cmd += ["--trickle-rate", str(trickle_rate), "--trickle-delay", str(trickle_delay)]
     cmd += ["--overrun-rate", str(overrun_rate), "--extra-choices-rate", str(extra_choices_rate)]
     env = {**os.environ, "FAKE_REQUIRED_KEY": required_key}

@@ -40,11 +40,16 @@ def cfg(tmp_path, src, url, name="out", **kw):
     )
 
 
-def test_pairing_at_scale(tmp_path):
-    """5,000 queries x 3 candidates: every candidate belongs to its query."""
+def assert_pairing_at_scale(tmp_path, **kw) -> tuple[dict, dict]:
+    """Synthesize 5,000 queries x 3 candidates and check every candidate belongs to its query.
+
+    Returns:
+        The flow's summary and the fake server's counters.
+    """
     src = make_beir(tmp_path / "src", 5000, n_docs=500)
     with fake_openai_server() as url:
-        res = synthesize(cfg(tmp_path, src, url, shard_size=1000, parallel_shards=2), judge=False)
+        res = synthesize(cfg(tmp_path, src, url, shard_size=1000, parallel_shards=2, **kw), judge=False)
+        stats = server_stats(url)
     out = Path(res["output_dir"])
     cands = scan(out, "candidates")
     assert cands.height == 15000 and res["tables"]["candidates"] == 15000
@@ -56,6 +61,25 @@ def test_pairing_at_scale(tmp_path):
         (q, t) for q, t, x in joined.select("query_id", "thought", "text").iter_rows() if f"[{x}]" not in t
     ]
     assert not wrong, wrong[:3]
+    return res, stats
+
+
+def test_pairing_at_scale(tmp_path):
+    """5,000 queries x 3 candidates: every candidate belongs to its query."""
+    assert_pairing_at_scale(tmp_path)
+
+
+def test_pairing_at_scale_with_n_requests(tmp_path):
+    """The same in n mode: one request per query, K distinct candidates with their own candidate_idx."""
+    res, stats = assert_pairing_at_scale(tmp_path, prompt={"demo_policy": "per_query"})
+    assert stats["calls"] == 5000 and stats["choices"] == 15000
+    cands = scan(Path(res["output_dir"]), "candidates")
+    assert cands.select("query_id", "thought").unique().height == 15000
+    manifest = json.loads(next((Path(res["output_dir"]) / "_manifests").glob("**/manifest.json")).read_text())
+    assert manifest["llm"]["request_modes"] == [{"demo_policy": "per_query", "n": 3}]
+    usage = manifest["usage"]["1"]
+    assert usage["completion_tokens"] == cands["completion_tokens"].sum() > 0
+    assert usage["prompt_tokens"] == cands["prompt_tokens"].sum() > 0
 
 
 def test_faults_every_query_has_k_candidates_or_reasons(tmp_path):
@@ -89,7 +113,7 @@ def test_slow_and_out_of_contract_endpoints_every_query_has_k_candidates_or_reas
             url,
             shard_size=30,
             sampling=SamplingConfig(max_tokens=64),
-            llm={"timeout_s": 1.0, "request_deadline_s": 2.0, "max_attempts": 3},
+            llm={"timeout_s": 10.0, "request_deadline_s": 2.0, "max_attempts": 3},  # reads never time out
         )
         t0 = time.monotonic()
         res = synthesize(c, judge=False)

@@ -34,7 +34,8 @@ def requests(n, k=3):
 
 
 def generator(base_url, cache=None, sampling=None, **llm):
-    cfg = LLMConfig(concurrency=16, timeout_s=1.0, backoff_initial_s=0.01, backoff_max_s=0.05, **llm)
+    defaults = {"concurrency": 16, "timeout_s": 1.0, "backoff_initial_s": 0.01, "backoff_max_s": 0.05}
+    cfg = LLMConfig(**{**defaults, **llm})
     return ThoughtGenerator(
         base_url, "fake-expert", SecretStr("sk-test"), sampling or SamplingConfig(), cfg, cache
     )
@@ -68,12 +69,20 @@ def test_faults_are_retried_and_failures_recorded_with_reasons():
 
 def test_slow_and_out_of_contract_endpoints_are_bounded():
     """Trickled bodies hit the total deadline, overruns are cut and marked, extra choices are counted."""
-    trickle_delay = 1.0  # a byte a second: a whole body would take minutes, and never trips timeout_s
+    trickle_delay = 1.0  # a byte a second: a whole body would take minutes
     with fake_openai_server(
         seed=2, trickle_rate=0.1, trickle_delay=trickle_delay, overrun_rate=0.1, extra_choices_rate=0.1
     ) as url:
         reqs = requests(60)
-        gen = generator(url, sampling=SamplingConfig(max_tokens=64), max_attempts=3, request_deadline_s=2.0)
+        # The per-read timeout is longer than the gap between bytes, so it never trips (as with a real trickling
+        # proxy): only the total deadline can end such a call. (At 1 s against a 1 s gap the two raced.)
+        gen = generator(
+            url,
+            sampling=SamplingConfig(max_tokens=64),
+            max_attempts=3,
+            request_deadline_s=2.0,
+            timeout_s=10.0,
+        )
         t0 = time.monotonic()
         res = asyncio.run(gen.generate(reqs))
         elapsed = time.monotonic() - t0
@@ -156,3 +165,67 @@ def test_wrong_key_stops_the_run():
     finally:
         server.should_exit = True
         t.join(5)
+
+
+def shared_requests(n, k=3):
+    """K requests per query sharing one prompt (the per_query demo policy)."""
+    out = []
+    for i in range(n):
+        q = f"about qid-{i:05d}?"
+        msgs = build_messages(q, [], PromptConfig())
+        out += [ThoughtRequest(f"q{i}", c, q, msgs) for c in range(k)]
+    return out
+
+
+def test_one_request_with_n_k_when_the_server_honours_n():
+    with fake_openai_server() as url:
+        gen = generator(url)
+        gen.use_n = True
+        reqs = shared_requests(40)
+        res = asyncio.run(gen.generate(reqs))
+        stats = server_stats(url)
+    assert stats["calls"] == 40 and stats["choices"] == 120  # one request per query
+    assert gen.n_honoured is True and gen.n_fallback is None and gen.stats["n_requests"] == 40
+    assert all(isinstance(r, Thought) for r in res)
+    assert [(r.query_id, r.candidate_idx) for r in res] == [(q.query_id, q.candidate_idx) for q in reqs]
+    for i in range(40):
+        mine = [r for r in res if r.query_id == f"q{i}"]
+        assert sorted(r.candidate_idx for r in mine) == [0, 1, 2]
+        assert len({r.thought for r in mine}) == 3  # K distinct candidates
+        assert all(f"[about qid-{i:05d}?]" in r.thought for r in mine)
+    prompt = sum(len(m["content"].split()) for m in reqs[0].messages)  # the fake server counts words
+    assert sum(r.prompt_tokens for r in res) == 40 * prompt  # the prompt once per request, split exactly
+    assert all(r.completion_tokens and r.finish_reason == "stop" for r in res)
+
+
+def test_falls_back_to_one_request_per_candidate_when_n_is_ignored():
+    with fake_openai_server(ignore_n=True) as url:
+        gen = generator(url)
+        gen.use_n = True
+        res = asyncio.run(gen.generate(shared_requests(20)))
+        stats = server_stats(url)
+    assert gen.n_honoured is False
+    assert gen.n_fallback == {"n_requested": 3, "choices_returned": 1}
+    assert stats["calls"] == 1 + 60  # one probe, then one request per candidate
+    assert all(isinstance(r, Thought) for r in res) and len({(r.query_id, r.thought) for r in res}) == 60
+    assert all(r.prompt_tokens and r.completion_tokens for r in res)
+
+
+def test_usage_finish_reason_and_logprobs_are_kept():
+    with fake_openai_server() as url:
+        cfg = LLMConfig(concurrency=4, timeout_s=1.0, logprobs=True)
+        sampling = SamplingConfig(max_tokens=5)
+        gen = ThoughtGenerator(url, "fake-expert", SecretStr("k"), sampling, cfg)
+        res = asyncio.run(gen.generate(requests(3)))
+    assert all(isinstance(r, Thought) for r in res)
+    assert {r.finish_reason for r in res} == {"length"}  # cut at max_tokens, and marked so
+    assert {r.completion_tokens for r in res} == {5}
+    assert all(r.mean_logprob is not None and r.mean_logprob < 0 for r in res)
+
+
+def test_failures_carry_the_tokens_they_spent():
+    with fake_openai_server(fail_rate=1.0, seed=2, timeout_sleep=2.0) as url:
+        res = asyncio.run(generator(url, max_attempts=3).generate(requests(10, k=1)))
+    assert all(isinstance(r, LLMFailure) for r in res)
+    # empty outputs came back with usage: those failures say what they cost
+    assert any(r.prompt_tokens for r in res)

@@ -36,3 +36,36 @@ def test_server_that_dies_reports_its_log(tmp_path):
     bad.write_bytes(b"not a gguf")
     with pytest.raises(ConfigError, match="exited with"):
         LlamaServer(LlamaServerConfig(model_path=str(bad)), log_path=tmp_path / "log").start()
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_n_requests_fall_back_against_the_real_llama_cpp_server(llm_endpoint):
+    """llama.cpp returns one choice for n=K: the generator falls back to one request per candidate."""
+    import asyncio
+
+    from pydantic import SecretStr
+
+    from o1embed.tasks.llm_client import LLMConfig, SamplingConfig, Thought, ThoughtGenerator, ThoughtRequest
+    from o1embed.tasks.prompts import PromptConfig, build_messages
+
+    queries = ["what hormone regulates blood sugar?", "why is the sky blue?"]
+    reqs = [
+        ThoughtRequest(f"q{i}", c, q, build_messages(q, [], PromptConfig(layout="prefix")))
+        for i, q in enumerate(queries)
+        for c in range(2)
+    ]
+    gen = ThoughtGenerator(
+        llm_endpoint,
+        LlamaServerConfig().model_alias,
+        SecretStr("none"),
+        SamplingConfig(max_tokens=24),
+        LLMConfig(concurrency=1, timeout_s=120),
+        use_n=True,
+    )
+    res = asyncio.run(gen.generate(reqs))
+    assert gen.n_honoured is False and gen.n_fallback["choices_returned"] == 1
+    assert [(r.query_id, r.candidate_idx) for r in res] == [(q.query_id, q.candidate_idx) for q in reqs]
+    oks = [r for r in res if isinstance(r, Thought)]
+    assert oks, res
+    assert all(r.prompt_tokens and r.completion_tokens and r.finish_reason in ("stop", "length") for r in oks)

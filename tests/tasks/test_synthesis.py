@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from pydantic import SecretStr
 
 from o1embed.tasks.llm_client import SamplingConfig
-from o1embed.tasks.prompts import candidate_seed
+from o1embed.tasks.prompts import SYSTEM_MESSAGE, PromptConfig, candidate_seed
 from o1embed.tasks.synthesis import (
     SynthesisConfig,
     build_requests,
+    finish_revision,
     judged_queries,
     plan_revision,
     prepare_version,
@@ -134,3 +136,50 @@ def test_plan_resume_and_refresh(tmp_path):
         assert refresh.revision == 2 and refresh.shards == {"part-r0002-00000": ["q99999"]}
     plan_file = json.loads(dv.plan_path(2).read_text())
     assert plan_file["query_sha"] == {"q99999": "h"}
+
+
+def test_per_query_demos_share_one_prompt_and_prefix_layout_ends_with_the_query(tmp_path):
+    src = make_beir(tmp_path / "src", 30)
+    per_query = config(tmp_path, src, prompt={"demo_policy": "per_query", "layout": "prefix"})
+    dv, ingest = prepare_version(per_query, "m")
+    tables = {"corpus": ingest.corpus, "queries": ingest.queries, "pairs": ingest.pairs}
+    reqs = build_requests(["q00003", "q00004"], tables, per_query)
+    assert reqs[0].messages == reqs[1].messages == reqs[2].messages != reqs[3].messages
+    assert reqs[0].query_id not in reqs[0].demo_query_ids and len(reqs[0].demo_query_ids) == 3
+    system, user = reqs[0].messages
+    assert system["content"].startswith(SYSTEM_MESSAGE) and "Examples:" in system["content"]
+    assert user["content"] == f"Query: {reqs[0].query}\n\nResponse:"
+    paper = build_requests(["q00003"], tables, config(tmp_path, src))
+    assert len({str(r.messages) for r in paper}) == 3  # the paper's policy: demos drawn per candidate
+    assert paper[0].messages[1]["content"].startswith("Task:")
+
+
+def test_default_prompt_keeps_the_versions_made_before_the_new_fields():
+    before = PromptConfig().model_dump(exclude={"demo_policy", "layout", "styles"})
+    old = json.dumps({"v": 1, **before}, sort_keys=True)
+    assert PromptConfig().template_hash() == hashlib.sha256(old.encode()).hexdigest()[:16]
+    assert PromptConfig(demo_policy="per_query").template_hash() != PromptConfig().template_hash()
+    assert PromptConfig(layout="prefix").template_hash() != PromptConfig().template_hash()
+
+
+def test_shard_rows_carry_usage_and_the_manifest_sums_it_per_revision(tmp_path):
+    src = make_beir(tmp_path / "src", 12)
+    cfg = config(tmp_path, src, shard_size=6, prompt={"demo_policy": "per_query"}, use_cache=False)
+    dv, ingest = prepare_version(cfg, "fake-expert")
+    plan = plan_revision(dv, judged_queries(ingest, None), 6)
+    write_snapshots(dv, ingest)
+    with fake_openai_server(ignore_n=True) as url:
+        for s in plan.pending:
+            summary = synthesize_shard(dv, s, plan.shards[s], cfg, url, "fake-expert", SecretStr("k"))
+        manifest = finish_revision(dv, plan, cfg, ingest, "fake-expert", url)
+    assert summary.requests == 1 + 18  # the probe, then one request per candidate
+    cands = dv.read("candidates")
+    assert cands.num_rows == 36 and cands["prompt_tokens"].null_count == 0
+    assert set(cands["finish_reason"].to_pylist()) == {"stop"}
+    usage = manifest["usage"]["1"]
+    assert usage["prompt_tokens"] == sum(cands["prompt_tokens"].to_pylist())
+    assert usage["completion_tokens"] == sum(cands["completion_tokens"].to_pylist())
+    assert usage["candidates"]["finish_reasons"] == {"stop": 36}
+    assert manifest["llm"]["demo_policy"] == "per_query"
+    modes = manifest["llm"]["request_modes"]  # the fallback, once for the revision, not per row
+    assert len(modes) == 1 and modes[0]["n"] == 1 and modes[0]["n_fallback"]["choices_returned"] == 1

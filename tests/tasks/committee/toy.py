@@ -55,6 +55,8 @@ def candidates_table(rows: list[tuple[str, int, str]], shard: str) -> pa.Table:
             "attempts": [1] * n,
             "cached": [False] * n,
             "shard": [shard] * n,
+            "prompt_tokens": [10] * n,
+            "mean_logprob": pa.array([None] * n, pa.float32()),
         }
     )
 

@@ -101,3 +101,17 @@ def test_top_k_ties_at_the_boundary_follow_column_order():
     s, i = top_k(scores, 3)
     assert i.tolist() == [[5, 1, 2]] and s.tolist() == [[3.0, 2.0, 1.0]]
     assert top_k(scores, 10)[1].shape == (1, 6)
+
+
+def test_top_k_equals_a_stable_full_sort_on_sparse_tied_rows():
+    """Rows with fewer non-zero scores than k (sparse BM25) tie at the boundary; only they are redone."""
+    rng = np.random.default_rng(3)
+    scores = np.zeros((40, 500), dtype=np.float32)
+    for r in range(40):
+        cols = rng.choice(500, size=rng.integers(0, 200), replace=False)
+        scores[r, cols] = rng.integers(1, 6, size=len(cols))  # many ties among the non-zeros too
+    scores[::7, 3] = -np.inf
+    for k in (1, 20, 100, 499):
+        ts, ti = top_k(scores, k)
+        ref = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        assert (ti == ref).all() and (ts == np.take_along_axis(scores, ref, axis=1)).all()
