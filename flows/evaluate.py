@@ -8,7 +8,9 @@ report as artifacts; the CLI (``o1embed evaluate``) calls one or the other.
 
 Example:
     >>> from o1embed.flows.evaluate import evaluate_flow
-    >>> evaluate_flow(datasets=["scifact"], model_path="data/runs/models/o1", max_queries=50)   # doctest: +SKIP
+    >>> from o1embed.tasks.evaluation.config import EvalConfig
+    >>> cfg = EvalConfig(datasets=["scifact"], model_path="data/runs/models/o1", max_queries=50)
+    >>> evaluate_flow(cfg)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -135,46 +137,16 @@ def publish_artifacts(report: EvalReport, key: str = "evaluation") -> bool:
 
 
 @flow(name="evaluate", log_prints=False)
-def evaluate_flow(
-    datasets: list[str] | None = None,
-    model_path: str | None = None,
-    systems: list[SystemSpec | str] | None = None,
-    backbone_path: str | None = None,
-    split: str = "test",
-    max_queries: int | None = None,
-    corpus_sample: int | None = None,
-    doc_max_tokens: int | None = 256,
-    out_dir: str | None = None,
-    config: EvalConfig | None = None,
-) -> EvalReport:
-    """Evaluate ``systems`` on ``datasets`` (default: every bundled BEIR set), write and publish the report.
+def evaluate_flow(config: EvalConfig) -> EvalReport:
+    """Evaluate ``config.systems`` on ``config.datasets``, write the report and publish it as artifacts.
 
     Args:
-        datasets: bundled set names or BEIR folders; None means every folder under ``data/beir``.
-        model_path: the trained O1 model folder.
-        systems: preset names or :class:`SystemSpec` objects; None means every system the models allow.
-        backbone_path: the backbone before training.
-        split: qrels split.
-        max_queries: evaluate only the first N judged queries.
-        corpus_sample: search only the positives of the evaluated queries plus N other documents.
-        doc_max_tokens: cut documents to N tokens (dense and encoder systems).
-        out_dir: report folder.
-        config: a full :class:`EvalConfig`; when given, the other arguments are ignored.
+        config: the run; every field keeps :class:`EvalConfig`'s default unless set (a deployment passes
+            ``config: {systems: [bm25, minilm]}``; an empty ``datasets`` means every bundled BEIR set).
 
     Returns:
         The written :class:`EvalReport`.
     """
-    config = config or EvalConfig(
-        datasets=list(datasets or []),
-        model_path=model_path,
-        systems=systems,
-        backbone_path=backbone_path,
-        split=split,
-        max_queries=max_queries,
-        corpus_sample=corpus_sample,
-        doc_max_tokens=doc_max_tokens,
-        out_dir=out_dir,
-    )
     logger = get_run_logger()
     logger.info(
         "evaluating %s on %s", [s.name for s in resolve_systems(config)], config.datasets or "every set"

@@ -62,7 +62,7 @@ def synth_and_train(
                 "out_dir": ev.out_dir or str(Path(overrides["output_dir"]) / "report"),
             }
         )
-        report = evaluate_flow(config=ev)
+        report = evaluate_flow(ev)
         write_model_card(t["model_dir"], report_dir=ev.out_dir)  # the card gains the evaluation table
     paths = {
         "shards": s["output_dir"],

@@ -1,10 +1,13 @@
 """``o1embed evaluate``: compare retrieval systems on BEIR folders and write a report.
 
-Example::
+The datasets, the models, the systems and the report folder are arguments; every other
+:class:`~o1embed.tasks.evaluation.config.EvalConfig` field keeps its own default unless the config file or a
+``--set`` names it (see :mod:`o1embed.flows.cli.overrides`)::
 
-    o1embed evaluate scifact birco_arguana --model data/runs/models/o1 --max-queries 50
-    o1embed evaluate /data/nfcorpus --system bm25 --system minilm
+    o1embed evaluate scifact birco_arguana --model data/runs/models/o1 --set max_queries=50
+    o1embed evaluate /data/nfcorpus --system bm25 --system minilm --set corpus_sample=1000 --set seed=1
     o1embed evaluate scifact --system '{"name": "mine", "kind": "encoder", "model": "/m", "think": true}'
+    o1embed evaluate --config eval.yaml --set dtype=bfloat16 --set ignore_identical_ids=true --flow
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 
 import typer
 
+from o1embed.flows.cli.overrides import CONFIG_HELP, SET_HELP, build_config
 from o1embed.tasks.errors import ConfigError
 
 
@@ -38,7 +42,9 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate(
         datasets: list[str] = typer.Argument(
-            None, help="Bundled set names (data/beir/<name>) or BEIR folders; none means every bundled set."
+            None,
+            help="Bundled set names (data/beir/<name>) or BEIR folders; none means the config's (default: every "
+            "bundled set).",
         ),
         model: str = typer.Option(
             None, "--model", help="Trained O1 model folder (enables the trained-model systems)."
@@ -53,66 +59,42 @@ def register(app: typer.Typer) -> None:
             "trained-never, trained-always, trained-auto, trained-auto-fused, bm25-thought-auto) or a SystemSpec as "
             "JSON; repeat for several. Default: every system the given models allow.",
         ),
-        split: str = typer.Option("test", help="qrels split."),
-        max_queries: int = typer.Option(None, help="Evaluate only the first N judged queries per dataset."),
-        corpus_sample: int = typer.Option(
-            None, help="Search only the positives of the evaluated queries plus N other documents."
-        ),
-        seed: int = typer.Option(0, help="Seed of the corpus sample."),
-        doc_max_tokens: int = typer.Option(
-            256, help="Cut documents to N tokens (dense and encoder systems)."
-        ),
-        top_k: int = typer.Option(100, help="Documents retrieved per query (>= 100)."),
-        ignore_identical_ids: bool = typer.Option(
-            None,
-            "--ignore-identical-ids/--keep-identical-ids",
-            help="Drop retrieved documents whose id is the query id (default: on for names containing 'arguana').",
-        ),
-        faiss_threshold: int = typer.Option(200_000, help="Use a FAISS index above this many documents."),
-        batch_size: int = typer.Option(32, help="Encoding batch size."),
-        device: str = typer.Option(None, help="Device for dense and encoder systems (cpu, cuda, ...)."),
-        dtype: str = typer.Option(
-            None, help="Encoder weights dtype (float32, bfloat16; default: bf16 on GPU, fp32 on CPU)."
-        ),
-        out: str = typer.Option(
-            None, "--out", help="Report folder (default: data/runs/reports/<timestamp>)."
-        ),
+        out: str = typer.Option(None, "--out", help="Report folder (out_dir)."),
+        config: str = typer.Option(None, "--config", help=CONFIG_HELP),
+        sets: list[str] = typer.Option([], "--set", help=SET_HELP),
         flow: bool = typer.Option(
             False, "--flow", help="Run as the Prefect flow 'evaluate' (artifacts, run history)."
         ),
     ) -> None:
-        """Evaluate retrieval systems on BEIR folders: per-query Parquet, markdown table, bar chart."""
+        """Evaluate retrieval systems on BEIR folders: per-query Parquet, markdown table, bar chart.
+
+        Any EvalConfig field: ``--set max_queries=50 --set corpus_sample=1000 --set dtype=bfloat16``.
+        """
         from pydantic import ValidationError
 
         from o1embed.tasks.evaluation.config import EvalConfig
 
+        cfg = build_config(
+            EvalConfig,
+            config,
+            sets,
+            {
+                "datasets": list(datasets) if datasets else None,
+                "model_path": model,
+                "backbone_path": backbone,
+                "systems": _system_items(system),
+                "out_dir": out,
+            },
+        )
         try:
-            config = EvalConfig(
-                datasets=list(datasets or []),
-                split=split,
-                model_path=model,
-                backbone_path=backbone,
-                systems=_system_items(system),
-                out_dir=out,
-                max_queries=max_queries,
-                corpus_sample=corpus_sample,
-                seed=seed,
-                doc_max_tokens=doc_max_tokens,
-                top_k=top_k,
-                ignore_identical_ids=ignore_identical_ids,
-                faiss_threshold=faiss_threshold,
-                batch_size=batch_size,
-                device=device,
-                dtype=dtype,
-            )
             if flow:
                 from o1embed.flows.evaluate import evaluate_flow
 
-                report = evaluate_flow(config=config)
+                report = evaluate_flow(cfg)
             else:
                 from o1embed.flows.evaluate import run_evaluation
 
-                report = run_evaluation(config)
+                report = run_evaluation(cfg)
         except (ConfigError, ValidationError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc

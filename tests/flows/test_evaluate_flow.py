@@ -10,17 +10,18 @@ def test_evaluate_flow_writes_the_report_and_artifacts(prefect_api, tmp_path):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
     from o1embed.flows.evaluate import evaluate_flow
+    from o1embed.tasks.evaluation.config import EvalConfig
 
     folders = [write_toy_beir(tmp_path, "toy"), write_toy_beir(tmp_path, "toy_arguana", identical=True)]
-    state = evaluate_flow(
+    config = EvalConfig(
         datasets=[str(f) for f in folders],
         systems=[
             "bm25",
             {"name": "bm25-rank", "kind": "bm25", "options": {"kind": "rank_bm25"}, "baseline": "bm25"},
         ],
         out_dir=str(tmp_path / "report"),
-        return_state=True,
     )
+    state = evaluate_flow(config, return_state=True)
     assert state.is_completed(), state
     report = state.result()
     assert evaluate_flow.name == "evaluate"

@@ -23,7 +23,7 @@ def test_cli_evaluate_with_real_bm25(tmp_path):
     folder = write_toy_beir(tmp_path)
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        _app(), ["evaluate", str(folder), "--system", "bm25", "--max-queries", "5", "--out", str(out)]
+        _app(), ["evaluate", str(folder), "--system", "bm25", "--set", "max_queries=5", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert "| bm25 |" in result.output and "report:" in result.output
@@ -40,3 +40,20 @@ def test_cli_reports_configuration_errors(tmp_path):
     assert result.exit_code == 2 and "model_path" in result.output
     result = CliRunner().invoke(_app(), ["evaluate", "scifact", "--system", "{bad json"])
     assert result.exit_code != 0
+
+
+def test_cli_takes_fields_from_the_config_file_and_set(tmp_path):
+    """--config gives any EvalConfig field, the arguments override it, and each --set overrides both."""
+    folder = write_toy_beir(tmp_path)
+    out = tmp_path / "out"
+    cfg = tmp_path / "eval.yaml"
+    cfg.write_text(f"datasets: [{folder}]\nsystems: [minilm]\nmax_queries: 2\nout_dir: {tmp_path / 'x'}\n")
+    result = CliRunner().invoke(
+        _app(),
+        ["evaluate", "--config", str(cfg), "--system", "bm25", "--out", str(out), "--set", "max_queries=3"],
+    )
+    assert result.exit_code == 0, result.output
+    per_query = pl.read_parquet(out / "per_query.parquet")
+    assert per_query.height == 3 and set(per_query["system"]) == {"bm25"}
+    result = CliRunner().invoke(_app(), ["evaluate", str(folder), "--set", "top_k=50"])
+    assert result.exit_code == 2 and "top_k" in result.output
