@@ -27,6 +27,7 @@ from o1embed.tasks.synthesis.lineage import (
 )
 from o1embed.tasks.synthesis.planning import RevisionPlan, judged_queries, plan_revision
 from o1embed.tasks.synthesis.requests import DemoInputs, build_requests, demo_inputs, request_mode
+from o1embed.tasks.synthesis.result import SynthesisResult
 from o1embed.tasks.synthesis.shard import ShardSummary, synthesize_shard
 from o1embed.tasks.synthesis.snapshots import prepare_version, shard_inputs, write_snapshots
 
@@ -36,6 +37,7 @@ __all__ = [
     "RevisionPlan",
     "ShardSummary",
     "SynthesisConfig",
+    "SynthesisResult",
     "build_requests",
     "code_version",
     "demo_inputs",
