@@ -125,7 +125,7 @@ def tiny_dense_model(folder: Path) -> str:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from o1embed.tasks.models import minilm_path
+    from o1embed.tasks.packaged_models import minilm_path
 
     tok = AutoTokenizer.from_pretrained(str(minilm_path()))
     torch.manual_seed(0)
@@ -203,8 +203,8 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
 
         shutil.rmtree(out_dir)
 
-    import o1embed.flows.committee as fc
     import o1embed.flows.synthesize as fs
+    import o1embed.tasks.committee.stage as fc  # the committee flow's work lives here
     from o1embed.tasks.committee.config import CommitteeConfig
     from o1embed.tasks.ray_runtime import init_ray
     from o1embed.tasks.retrievers.spec import RetrieverSpec

@@ -26,9 +26,11 @@ from prefect.cache_policies import NONE
 from o1embed.flows.progress import StageProgress
 from o1embed.flows.shard_loop import run_shards
 from o1embed.tasks.committee.config import CommitteeConfig
+from o1embed.tasks.committee.inputs import STAGE
 from o1embed.tasks.committee.report import statistics_rows
 from o1embed.tasks.committee.stage import CommitteeResult, JudgedShard, JudgeShard, ShardRunner, run_committee
 from o1embed.tasks.paths import local_path
+from o1embed.tasks.shard_progress import clear_progress, read_progress
 from o1embed.tasks.shards import DatasetVersion
 
 
@@ -38,8 +40,12 @@ def committee_shard(judge: JudgeShard, shard: str, query_ids: list[str]) -> Judg
     return judge(shard, query_ids)
 
 
-def prefect_shards(parallel: int, description: str) -> ShardRunner:
-    """A :data:`ShardRunner` of one Prefect task per shard, ``parallel`` at once, with live progress."""
+def prefect_shards(parallel: int, description: str, dv: DatasetVersion) -> ShardRunner:
+    """A :data:`ShardRunner` of one Prefect task per shard, ``parallel`` at once, with live progress.
+
+    Each shard writes its counters (queries and candidates judged so far) as it goes
+    (:mod:`o1embed.tasks.shard_progress`), wherever its Ray task runs; the runner sums them while it waits.
+    """
 
     def run(todo: dict[str, list[str]], judge: JudgeShard) -> list[JudgedShard]:
         logger = get_run_logger()
@@ -53,15 +59,19 @@ def prefect_shards(parallel: int, description: str) -> ShardRunner:
         )
         summaries: list[JudgedShard] = []
 
+        def tick() -> None:
+            c = read_progress(dv, STAGE, list(todo))
+            live.update(
+                done=c["done"],
+                rate_of=c["candidates"],
+                shards=f"{len(summaries)}/{len(todo)}",
+                errors=c["errors"],
+            )
+
         def on_result(item, summary: JudgedShard) -> None:
             summaries.append(summary)
             update_progress_artifact(artifact, 100.0 * len(summaries) / len(todo))
-            live.update(
-                done=sum(s.queries for s in summaries),
-                rate_of=sum(s.candidates for s in summaries),
-                shards=f"{len(summaries)}/{len(todo)}",
-                errors=sum(s.errors for s in summaries),
-            )
+            tick()
 
         try:
             run_shards(
@@ -69,10 +79,11 @@ def prefect_shards(parallel: int, description: str) -> ShardRunner:
                 todo.items(),
                 parallel,
                 on_result=on_result,
-                on_tick=lambda: live.update(),
+                on_tick=tick,
             )
         finally:
             live.close()
+        clear_progress(dv, STAGE)
         return summaries
 
     return run
@@ -105,7 +116,7 @@ def committee(
     lock = dv.writer_lock(wait=wait_for_lock) if take_lock else contextlib.nullcontext()
     with lock:
         out = run_committee(
-            dv, config, run_shards=prefect_shards(config.max_parallel_shards, f"committee {dv.partition}")
+            dv, config, run_shards=prefect_shards(config.max_parallel_shards, f"committee {dv.partition}", dv)
         )
     stats = out.stats
     create_table_artifact(

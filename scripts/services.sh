@@ -41,8 +41,13 @@ start() {
   echo $! >"$STATE/prefect-server.pid"
   setsid "$PYBIN/o1embed" llm serve --port "$lport" >"$STATE/llm-server.log" 2>&1 &
   echo $! >"$STATE/llm-server.pid"
-  "$PYBIN/ray" start --head --port="$rport" --num-cpus="$(nproc)" --include-dashboard=false \
-    --temp-dir="$(ray_tmp)" --disable-usage-stats >"$STATE/ray.log" 2>&1
+  # In a session of its own: `ray start` returns once the head is up, and its daemons (gcs_server, raylet, and
+  # the workers they start) keep that session id, so stop() ends exactly this head and no other Ray on the
+  # machine (`ray stop` would kill every one, a user's own cluster included).
+  setsid "$PYBIN/ray" start --head --port="$rport" --num-cpus="$(nproc)" --include-dashboard=false \
+    --temp-dir="$(ray_tmp)" --disable-usage-stats >"$STATE/ray.log" 2>&1 &
+  echo $! >"$STATE/ray.pid"
+  wait "$!"
   wait_for "http://127.0.0.1:$pport/api/health" 180
   wait_for "http://127.0.0.1:$lport/v1/models" 180
   cat >"$STATE/env.sh" <<ENV
@@ -67,7 +72,7 @@ ENV
 }
 
 stop() {
-  for name in prefect-worker llm-server prefect-server; do
+  for name in prefect-worker llm-server prefect-server ray; do
     local f=$STATE/$name.pid
     [ -f "$f" ] || continue
     local pid; pid=$(cat "$f")
@@ -78,7 +83,6 @@ stop() {
     kill -KILL -- "-$pid" 2>/dev/null || true
     rm -f "$f"
   done
-  "$PYBIN/ray" stop --force >/dev/null 2>&1 || true
   rm -f "$STATE/env.sh"
   echo "services stopped"
 }

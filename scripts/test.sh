@@ -8,6 +8,8 @@ bash scripts/setup.sh
 ruff check .
 ruff format --check .
 lint-imports   # the layering and no-cycle contracts in pyproject.toml
+# No block of six or more lines repeated in the library (comments, docstrings, imports and signatures aside).
+python -m pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 --score=n flows tasks trainer
 trap 'bash scripts/services.sh stop' EXIT
 bash scripts/services.sh stop >/dev/null 2>&1 || true
 bash scripts/services.sh start --worker

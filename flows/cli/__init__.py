@@ -34,6 +34,9 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DE
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # one line per HTTP call (every poll of `o1embed follow`, every expert request) is noise
+        for chatty in ("httpx", "httpcore"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 # Each capability registers its own commands; imported here, after `app` exists, in --help order.

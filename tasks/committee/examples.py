@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,8 +77,16 @@ def _layout(items: list[QueryItem], config: CommitteeConfig) -> _Layout:
     return _Layout(strings, base_row, cand_rows)
 
 
-def score_items(items: list[QueryItem], members: Members, config: CommitteeConfig) -> tuple[_Layout, list]:
+def score_items(
+    items: list[QueryItem],
+    members: Members,
+    config: CommitteeConfig,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> tuple[_Layout, list]:
     """Every member's judgement of every string of ``items``, in batches of ``config.batch_queries`` queries.
+
+    Args:
+        on_batch: called after each batch with the queries and candidates judged so far (live progress).
 
     Returns:
         The string layout and one :class:`MemberJudgement` per member, rows aligned with ``layout.strings``.
@@ -102,11 +111,18 @@ def score_items(items: list[QueryItem], members: Members, config: CommitteeConfi
         )
         for m, judgement in enumerate(members.judge(request)):
             parts[m].append(judgement)
+        if on_batch is not None:
+            on_batch(batch[-1] + 1, hi - (batch[-1] + 1))  # strings so far less one bare query each
     return layout, [MemberJudgement.concat(p) for p in parts] if items else []
 
 
 def judge_items(
-    items: list[QueryItem], members: Members, config: CommitteeConfig, corpus: CorpusIndex, shard: str
+    items: list[QueryItem],
+    members: Members,
+    config: CommitteeConfig,
+    corpus: CorpusIndex,
+    shard: str,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> ShardResult:
     """Judge, vote, apply the policy and mine negatives for one shard.
 
@@ -116,12 +132,13 @@ def judge_items(
         config: committee configuration.
         corpus: the corpus the members were fitted on (same order).
         shard: shard name, stored in every example row.
+        on_batch: see :func:`score_items`.
 
     Returns:
         A :class:`ShardResult`.
     """
     t0 = time.perf_counter()
-    layout, judged = score_items(items, members, config)
+    layout, judged = score_items(items, members, config, on_batch)
     names = members.names
     jrows: dict[str, list] = {n: [] for n in SCHEMAS["judgements"].names}
     erows: dict[str, list] = {n: [] for n in SCHEMAS["examples"].names}

@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.examples import judge_items
-from o1embed.tasks.committee.inputs import CorpusIndex, build_items
+from o1embed.tasks.committee.inputs import STAGE, CorpusIndex, build_items
 from o1embed.tasks.committee.members import Members
 from o1embed.tasks.errors import InputError
 from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.schemas import SCHEMAS
+from o1embed.tasks.shard_progress import ProgressWriter, progress_path
 from o1embed.tasks.shards import DatasetVersion
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,15 @@ def run_shard(
     items, errors = build_items(
         query_ids, inputs.query_text, inputs.positives, candidates, inputs.corpus, shard
     )
-    result = judge_items(items, members, config, inputs.corpus, shard)
+    # Live counters for the flow that waits on this shard (it may run in a Ray task on another machine).
+    progress = ProgressWriter(progress_path(dv, STAGE, shard), total=len(query_ids))
+    progress.update(force=True, errors=len(errors))
+
+    def on_batch(queries: int, candidates: int) -> None:
+        progress.update(done=queries, candidates=candidates)
+
+    result = judge_items(items, members, config, inputs.corpus, shard, on_batch)
+    progress.update(force=True, done=len(query_ids), errors=len(errors) + len(result.errors))
     errors += result.errors
     if errors:
         dv.write_shard("errors", f"committee-{shard}", pa.Table.from_pylist(errors, schema=SCHEMAS["errors"]))

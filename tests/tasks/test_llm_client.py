@@ -34,7 +34,8 @@ def requests(n, k=3):
 
 
 def generator(base_url, cache=None, sampling=None, **llm):
-    cfg = LLMConfig(concurrency=16, timeout_s=1.0, backoff_initial_s=0.01, backoff_max_s=0.05, **llm)
+    defaults = {"concurrency": 16, "timeout_s": 1.0, "backoff_initial_s": 0.01, "backoff_max_s": 0.05}
+    cfg = LLMConfig(**{**defaults, **llm})
     return ThoughtGenerator(
         base_url, "fake-expert", SecretStr("sk-test"), sampling or SamplingConfig(), cfg, cache
     )
@@ -68,12 +69,20 @@ def test_faults_are_retried_and_failures_recorded_with_reasons():
 
 def test_slow_and_out_of_contract_endpoints_are_bounded():
     """Trickled bodies hit the total deadline, overruns are cut and marked, extra choices are counted."""
-    trickle_delay = 1.0  # a byte a second: a whole body would take minutes, and never trips timeout_s
+    trickle_delay = 1.0  # a byte a second: a whole body would take minutes
     with fake_openai_server(
         seed=2, trickle_rate=0.1, trickle_delay=trickle_delay, overrun_rate=0.1, extra_choices_rate=0.1
     ) as url:
         reqs = requests(60)
-        gen = generator(url, sampling=SamplingConfig(max_tokens=64), max_attempts=3, request_deadline_s=2.0)
+        # The per-read timeout is longer than the gap between bytes, so it never trips (as with a real trickling
+        # proxy): only the total deadline can end such a call. (At 1 s against a 1 s gap the two raced.)
+        gen = generator(
+            url,
+            sampling=SamplingConfig(max_tokens=64),
+            max_attempts=3,
+            request_deadline_s=2.0,
+            timeout_s=10.0,
+        )
         t0 = time.monotonic()
         res = asyncio.run(gen.generate(reqs))
         elapsed = time.monotonic() - t0

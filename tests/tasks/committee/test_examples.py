@@ -164,3 +164,12 @@ def test_batches_give_the_same_rows():
     one = judge_items(items, m, cfg(batch_queries=64), CORPUS, "s0")
     many = judge_items(items, m, cfg(batch_queries=2), CORPUS, "s0")
     assert one.examples.equals(many.examples) and one.judgements.equals(many.judgements)
+
+
+def test_progress_is_reported_after_every_batch():
+    m = members(QUERY | GOOD)
+    items = [item(f"q{i}", "Q", [10], ["good", "bad"][: i % 3]) for i in range(7)]
+    seen: list[tuple[int, int]] = []
+    judge_items(items, m, cfg(batch_queries=3), CORPUS, "s0", on_batch=lambda q, c: seen.append((q, c)))
+    # 7 queries in batches of 3: after 3, 6 and 7 queries; candidates 0+1+2, +0+1+2, +0
+    assert seen == [(3, 3), (6, 6), (7, 6)]
