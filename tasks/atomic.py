@@ -22,7 +22,6 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
 __all__ = [
     "atomic_path",
     "open_atomic",

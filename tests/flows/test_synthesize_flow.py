@@ -127,7 +127,9 @@ def test_slow_and_out_of_contract_endpoints_every_query_has_k_candidates_or_reas
     assert keys.height == 180 and keys.unique().height == 180  # nothing lost, nothing twice
     assert errs.height == 0 or errs["reason"].str.len_chars().min() > 0
     assert cands["thought"].str.len_chars().max() <= 64 * c.llm.chars_per_token
-    summed = {k: sum(getattr(s, k) for s in res.shards) for k in ("deadline_hits", "truncated", "extra_choices")}
+    summed = {
+        k: sum(getattr(s, k) for s in res.shards) for k in ("deadline_hits", "truncated", "extra_choices")
+    }
     assert stats["trickle"] > 0 and summed["deadline_hits"] >= stats["trickle"]
     # On a loaded machine an overrun or extra-choice answer may itself miss the deadline (and is retried).
     assert 0 < summed["truncated"] <= stats["overrun"]
@@ -186,9 +188,7 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
     a = scan(tmp_path / "killed", "candidates").select(cols).sort("query_id", "candidate_idx")
     b = scan(tmp_path / "clean", "candidates").select(cols).sort("query_id", "candidate_idx")
     assert a.height == 180 and a.equals(b)
-    assert (
-        resumed.revision == 1 and resumed.tables["candidates"] == 180 == clean.tables["candidates"]
-    )
+    assert resumed.revision == 1 and resumed.tables["candidates"] == 180 == clean.tables["candidates"]
 
 
 @pytest.mark.real
