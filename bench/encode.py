@@ -97,7 +97,7 @@ def main() -> None:
             thoughts = [gen[r, : int(stop[r])].tolist() for r in range(len(gen))]
             cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
             t0 = time.perf_counter()
-            kv = enc._emb_from_cache(cache, gen, stop, prompt_mask, width)
+            kv = enc._emb_from_cache(cache, gen, stop, prompt_mask)
             kv_s += time.perf_counter() - t0
             t0 = time.perf_counter()
             seqs = [

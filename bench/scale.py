@@ -252,7 +252,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
     sec = stages.seconds
     committee_total = total - sum(sec.values())  # what the wrapped stages leave: judging shards (+ flow glue)
     sec["committee"] = max(0.0, committee_total)
-    cands = res["tables"].get("candidates", 0)
+    cands = res.tables.get("candidates", 0)
     point = {
         "queries": n_queries,
         "docs": n_docs,
@@ -260,7 +260,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
         "pool_top_n": pool,
         "demo_policy": args.demo_policy,
         "candidates": cands,
-        "examples": res["tables"].get("examples", 0),
+        "examples": res.tables.get("examples", 0),
         "total_s": round(total, 2),
         **{f"{k}_s": round(v, 2) for k, v in sec.items()},
         "committee_s_per_1000_candidates": round(1000 * sec["committee"] / max(cands, 1), 3),

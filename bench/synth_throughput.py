@@ -105,7 +105,7 @@ def main() -> None:
         t0 = time.perf_counter()
         res = synthesize(cfg, judge=False)
         t_ours = time.perf_counter() - t0
-    n_ours = res["tables"]["candidates"]
+    n_ours = res.tables["candidates"]
     assert n_ours == n_raw == len(reqs), (n_ours, n_raw, len(reqs))
     print(
         f"requests={len(reqs)} concurrency={a.concurrency} latency={a.latency}s shards={2 * a.shards_in_flight}"

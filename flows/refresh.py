@@ -42,10 +42,10 @@ def refresh(
     """
     logger = get_run_logger()
     s = synthesize(synthesis, committee=committee, wait_for_lock=wait_for_lock)
-    if s["revision"] is None:
+    if s.revision is None:
         logger.info("no new queries in %s: nothing added", synthesis.dataset_dir)
     trained = None
-    if retrain and s["revision"] is not None:
-        overrides = overrides_for_version(s, train_overrides, f"{s['version']}-r{s['revision']:04d}")
+    if retrain and s.revision is not None:
+        overrides = overrides_for_version(s, train_overrides, f"{s.version}-r{s.revision:04d}")
         trained = train(train_preset, overrides)
     return {"synthesis": s, "train": trained}

@@ -48,7 +48,7 @@ def synth_and_train(
     """
     logger = get_run_logger()
     s = synthesize(synthesis, committee=committee)
-    overrides = overrides_for_version(s, train_overrides, s["version"])
+    overrides = overrides_for_version(s, train_overrides, s.version)
     t = train(train_preset, overrides)
     report = None
     if run_evaluation:
@@ -65,7 +65,7 @@ def synth_and_train(
         report = evaluate_flow(ev)
         write_model_card(t["model_dir"], report_dir=ev.out_dir)  # the card gains the evaluation table
     paths = {
-        "shards": s["output_dir"],
+        "shards": s.output_dir,
         "model": t["model_dir"],
         "report": report.paths.get("markdown") if report else None,
     }

@@ -7,7 +7,6 @@ One Prefect task per shard; each runs its shard as a Ray task, so shards spread 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
@@ -23,7 +22,9 @@ from o1embed.tasks.paths import local_path
 from o1embed.tasks.ray_runtime import init_ray, run_remote
 from o1embed.tasks.shard_progress import clear_progress, read_progress
 from o1embed.tasks.synthesis import (
+    ShardSummary,
     SynthesisConfig,
+    SynthesisResult,
     finish_revision,
     judged_queries,
     plan_revision,
@@ -54,7 +55,7 @@ def synthesize(
     committee: CommitteeConfig | None = None,
     judge: bool = True,
     wait_for_lock: bool = False,
-) -> dict:
+) -> SynthesisResult:
     """Synthesize K candidate thoughts for every judged query of a BEIR split, then judge them.
 
     Args:
@@ -64,7 +65,8 @@ def synthesize(
         wait_for_lock: wait for another writer of the same dataset version instead of failing.
 
     Returns:
-        A summary: output dir, dataset, split, version, revision (None when nothing was new), rows per table.
+        A :class:`~o1embed.tasks.synthesis.SynthesisResult`: output dir, dataset, split, version, revision (None
+        when nothing was new), rows per table and the shards' summaries.
     """
     logger = get_run_logger()
     cfg = config.model_copy(
@@ -75,7 +77,7 @@ def synthesize(
     logger.info("dataset version %s (%d ingest errors)", dv.partition, ingest.errors.num_rows)
     with dv.writer_lock(wait=wait_for_lock):
         plan = plan_revision(dv, judged_queries(ingest, cfg.max_queries), cfg.shard_size)
-        shard_summaries: list[dict] = []
+        shard_summaries: list[ShardSummary] = []
         if plan is None:
             logger.info("every query already has candidates")
         else:
@@ -108,18 +110,18 @@ def synthesize(
     tables = (dv.manifest() or {}).get("tables", {})
     counts = {t: v["rows"] for t, v in tables.items()}
     logger.info("wrote %s rows %s", cfg.output_dir, counts)
-    return {
-        "output_dir": cfg.output_dir,
-        "dataset": dv.dataset,
-        "split": dv.split,
-        "version": dv.version,
-        "revision": plan.revision if plan else None,
-        "tables": counts,
-        "shards": shard_summaries,
-    }
+    return SynthesisResult(
+        output_dir=cfg.output_dir,
+        dataset=dv.dataset,
+        split=dv.split,
+        version=dv.version,
+        revision=plan.revision if plan else None,
+        tables=counts,
+        shards=shard_summaries,
+    )
 
 
-def _run_shards(dv, plan, cfg: SynthesisConfig, endpoint: Endpoint) -> list[dict]:
+def _run_shards(dv, plan, cfg: SynthesisConfig, endpoint: Endpoint) -> list[ShardSummary]:
     """Run the pending shards, at most ``cfg.parallel_shards`` at once, with a progress artifact and live
     progress (requests done of total, candidates per second, retries and errors so far)."""
     logger = get_run_logger()
@@ -134,7 +136,7 @@ def _run_shards(dv, plan, cfg: SynthesisConfig, endpoint: Endpoint) -> list[dict
         rate_unit="candidates",
         logger=logger,
     )
-    summaries: list[dict] = []
+    summaries: list[ShardSummary] = []
 
     def tick() -> None:
         c = read_progress(dv, "llm", list(plan.pending))
@@ -143,7 +145,7 @@ def _run_shards(dv, plan, cfg: SynthesisConfig, endpoint: Endpoint) -> list[dict
     def on_result(shard: str, summary) -> None:
         nonlocal done
         logger.info("%s", summary)
-        summaries.append(asdict(summary))
+        summaries.append(summary)
         done += 1
         update_progress_artifact(artifact, 100.0 * done / len(plan.shards))
         tick()

@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
@@ -21,6 +21,9 @@ from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.launcher import launch_training
 from o1embed.trainer.prepare import prepare_gguf_model
 from o1embed.trainer.run_files import RunFiles
+
+if TYPE_CHECKING:
+    from o1embed.tasks.synthesis import SynthesisResult
 
 
 def _summary(cfg: TrainConfig, result: dict, records: list[dict]) -> str:
@@ -89,17 +92,22 @@ def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dic
     return result
 
 
-def overrides_for_version(synthesis: dict, overrides: dict[str, Any] | None, run_name: str) -> dict[str, Any]:
+def overrides_for_version(
+    synthesis: SynthesisResult, overrides: dict[str, Any] | None, run_name: str
+) -> dict[str, Any]:
     """Trainer overrides that read the dataset version a synthesize run reported.
 
     Args:
-        synthesis: the summary returned by the ``synthesize`` flow.
+        synthesis: the result of the ``synthesize`` flow.
         overrides: the caller's trainer overrides (kept; ``data`` is replaced).
         run_name: folder name under ``<output_dir>/models`` when ``output_dir`` is not given.
     """
     out = dict(overrides or {})
     out["data"] = {
-        k: synthesis[k if k != "root" else "output_dir"] for k in ("root", "dataset", "split", "version")
+        "root": synthesis.output_dir,
+        "dataset": synthesis.dataset,
+        "split": synthesis.split,
+        "version": synthesis.version,
     }
-    out.setdefault("output_dir", str(Path(synthesis["output_dir"]) / "models" / run_name))
+    out.setdefault("output_dir", str(Path(synthesis.output_dir) / "models" / run_name))
     return out

@@ -22,12 +22,9 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from o1embed.tasks.hashing import sha256_file
-
 __all__ = [
     "atomic_path",
     "open_atomic",
-    "sha256_file",
     "write_bytes_atomic",
     "write_json_atomic",
     "write_parquet_atomic",

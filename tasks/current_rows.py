@@ -55,11 +55,6 @@ def read_current_examples(dv: DatasetVersion, columns: list[str] | None = None) 
     return examples if columns is None else examples.select(columns)
 
 
-def read_current_judgements(dv: DatasetVersion) -> pa.Table:
-    """Read the judgements of ``dv`` that belong to each query's newest judged shard."""
-    return newest_per_query(dv.read("judgements"))
-
-
 def candidate_thoughts(dv: DatasetVersion) -> dict[tuple[str, str, int], str]:
     """Every candidate thought of ``dv`` keyed by ``(query_id, shard, candidate_idx)``.
 

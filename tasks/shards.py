@@ -33,6 +33,7 @@ from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
 from o1embed.tasks.dataset_card import write_dataset_card
 from o1embed.tasks.errors import ConcurrentWriterError, ConfigError
 from o1embed.tasks.hashing import sha256_file
+from o1embed.tasks.manifest import Manifest
 from o1embed.tasks.paths import local_path
 from o1embed.tasks.schemas import SCHEMAS
 
@@ -135,6 +136,15 @@ class DatasetVersion:
         p = self.manifest_path(revision)
         return json.loads(p.read_text()) if p.exists() else None
 
+    def manifest_model(self, revision: int | None = None) -> Manifest | None:
+        """:meth:`manifest` validated into the typed :class:`tasks.manifest.Manifest` (None when none was written).
+
+        Raises:
+            pydantic.ValidationError: a section does not have its stage's shape.
+        """
+        body = self.manifest(revision)
+        return None if body is None else Manifest.model_validate(body)
+
     def table_stats(self) -> dict[str, dict]:
         """Rows per table and per-shard sha256 checksums, read from disk."""
         stats: dict[str, dict] = {}
@@ -162,6 +172,7 @@ class DatasetVersion:
         """
         body = dict(manifest, revision=revision, dataset=self.dataset, split=self.split, version=self.version)
         body["tables"] = self.table_stats()
+        Manifest.model_validate(body)  # a section of the wrong shape fails here, before anything is written
         write_json_atomic(self.manifest_path(revision), body)
         path = write_json_atomic(self.manifest_path(), body)
         write_dataset_card(self, body)

@@ -506,7 +506,7 @@ class O1Encoder:
         thoughts = [gen[r, : int(stop[r])].tolist() for r in range(n_rows)]
         if self.config.kv_reuse:
             cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
-            vecs = self._emb_from_cache(cache, gen, stop, prompt_mask, width)
+            vecs = self._emb_from_cache(cache, gen, stop, prompt_mask)
         else:
             seqs = [
                 model.builder.query_example(queries[r // m], thoughts[r]).input_ids for r in range(n_rows)
@@ -516,7 +516,7 @@ class O1Encoder:
         return grouped, vecs.view(len(queries), m, -1)
 
     def _emb_from_cache(
-        self, cache, gen: torch.Tensor, stop: torch.Tensor, prompt_mask: torch.Tensor, width: int
+        self, cache, gen: torch.Tensor, stop: torch.Tensor, prompt_mask: torch.Tensor
     ) -> torch.Tensor:
         """Feed ``[last generated token] [eos] <emb>`` through the generation cache; masks make it exact.
 

@@ -73,10 +73,9 @@ def outside_check(
         InputError: no judged examples.
         ConfigError: the outside retriever equals a committee member.
     """
-    manifest = dv.manifest() or {}
-    committee = (
-        CommitteeConfig.model_validate(manifest["committee"]["config"]) if "committee" in manifest else None
-    )
+    manifest = dv.manifest_model()
+    section = manifest.committee if manifest is not None else None
+    committee = CommitteeConfig.model_validate(section.config) if section and section.config else None
     if committee is not None:
         for m in committee.members:
             if m.model_dump(exclude={"name"}) == outside.model_dump(exclude={"name"}):

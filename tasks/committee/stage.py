@@ -57,8 +57,8 @@ def check_config_matches(dv: DatasetVersion, config: CommitteeConfig) -> None:
     Raises:
         ConfigError: the manifest's committee fingerprint differs and examples exist.
     """
-    manifest = dv.manifest() or {}
-    previous = (manifest.get("committee") or {}).get("fingerprint")
+    manifest = dv.manifest_model()
+    previous = manifest.committee.fingerprint if manifest is not None and manifest.committee else None
     accepted = {config.fingerprint(), config.legacy_fingerprint()}
     if previous and previous not in accepted and dv.files("examples"):
         raise ConfigError(

@@ -21,9 +21,6 @@ from o1embed.tasks.errors import ConfigError
 SystemKind = Literal["bm25", "dense", "encoder", "expansion"]
 ThinkMode = Literal["auto", "always", "never"]
 
-# Model roles a SystemSpec.model may name instead of a path.
-MODEL_ROLES = ("trained", "backbone", "minilm")
-
 # The thinking-mode systems: these names stay the same from run to run, so reports compare across runs.
 THINKING_MODE_SYSTEMS = ("trained-never", "trained-always", "trained-auto", "trained-auto-fused")
 

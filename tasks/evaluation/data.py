@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from o1embed.tasks.documents import document_text
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.ingest import load_beir
 from o1embed.tasks.paths import beir_root
@@ -62,7 +63,7 @@ class EvalData:
 
     def doc_strings(self) -> list[str]:
         """Documents as one string each, ``"title text"`` (the BEIR convention for single-field retrievers)."""
-        return [f"{t} {x}".strip() for t, x in zip(self.titles, self.texts, strict=True)]
+        return [document_text(t, x) for t, x in zip(self.titles, self.texts, strict=True)]
 
 
 def list_bundled() -> list[Path]:

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import logging
@@ -30,6 +29,7 @@ from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, model_location
 from o1embed.tasks.evaluation.data import EvalData
 from o1embed.tasks.evaluation.encoders import QueryDocEncoder, QueryVectors, encode_queries
+from o1embed.tasks.hashing import corpus_hash, model_folder_hash, stable_hash
 from o1embed.tasks.paths import cache_root
 from o1embed.tasks.retrievers.base import Retriever
 
@@ -99,36 +99,11 @@ def encoder_options(spec: SystemSpec) -> dict[str, Any]:
 # ---- shared state -----------------------------------------------------------------------------------------------
 
 
-def _sha(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def model_fingerprint(path: str | Path) -> str:
-    """sha256 over a model folder's files (relative names and contents; hidden files skipped), or one file's bytes.
-
-    Only the parts *below* the folder are checked for a leading dot, so a model inside ``.venv`` still counts.
-    """
-    from o1embed.tasks.atomic import sha256_file
-
-    path = Path(path)
-    if path.is_file():
-        return sha256_file(path)
-    files = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and not any(x.startswith(".") for x in p.relative_to(path).parts)
-    )
-    if not files:
-        raise ConfigError(f"model folder {path} holds no files")
-    return _sha([(p.relative_to(path).as_posix(), sha256_file(p)) for p in files])
-
-
 def corpus_fingerprint(data: EvalData) -> str:
-    """sha256 of the searched corpus (ids, titles, texts)."""
-    h = hashlib.sha256()
-    for d, t, x in zip(data.doc_ids, data.titles, data.texts, strict=True):
-        h.update(json.dumps([d, t, x]).encode())
-    return h.hexdigest()
+    """sha256 of the searched corpus: ids, and titles and texts apart (encoders read them apart)."""
+    return corpus_hash(
+        data.doc_ids, [json.dumps([t, x]) for t, x in zip(data.titles, data.texts, strict=True)]
+    )
 
 
 class Resources:
@@ -163,7 +138,7 @@ class Resources:
 
     def start_dataset(self, data: EvalData) -> None:
         """Forget per-dataset state (fitted retrievers, vectors, thoughts) when the dataset changes."""
-        key = _sha([str(data.folder), data.split, data.doc_ids, data.query_ids])
+        key = stable_hash([str(data.folder), data.split, data.doc_ids, data.query_ids])
         if key != self._dataset:
             self._dataset = key
             self._retrievers.clear()
@@ -176,7 +151,7 @@ class Resources:
         kind = "bm25" if spec.kind == "expansion" else spec.kind
         options = retriever_options(spec)
         path = model_location(spec, self.config) if kind == "dense" else None
-        key = _sha([kind, path, options])
+        key = stable_hash([kind, path, options])
         if key not in self._retrievers:
             base = spec.model_copy(update={"kind": kind, "options": options})
             retriever = self.retriever_factory(base, path, self.config)
@@ -190,7 +165,7 @@ class Resources:
         path = model_location(spec, self.config)
         if path is None:
             raise ConfigError(f"system {spec.name!r} of kind {spec.kind!r} names no model")
-        key = _sha([path, encoder_options(spec)])
+        key = stable_hash([path, encoder_options(spec)])
         if key not in self._encoders:
             if self.encoder_loader is None:
                 raise ConfigError(
@@ -203,7 +178,7 @@ class Resources:
 
     def _fingerprint(self, path: str) -> str:
         if path not in self._fingerprints:
-            self._fingerprints[path] = model_fingerprint(path)
+            self._fingerprints[path] = model_folder_hash(path)
         return self._fingerprints[path]
 
     def doc_vectors(self, spec: SystemSpec, data: EvalData) -> np.ndarray:
@@ -214,7 +189,7 @@ class Resources:
         path = model_location(spec, self.config)
         cache_file = None
         if self.cache_dir is not None:
-            ident = _sha(
+            ident = stable_hash(
                 {
                     "model": self._fingerprint(path),
                     "options": encoder_options(spec),

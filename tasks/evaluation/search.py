@@ -18,6 +18,8 @@ import logging
 
 import numpy as np
 
+from o1embed.tasks.retrievers.base import top_k
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,8 @@ def exact_search(
         batch_size: queries scored per matrix product (bounds memory at ``batch_size * n_docs`` floats).
 
     Returns:
-        ``(scores, indices)``, each ``(n_queries, min(k, n_docs))``; ties keep the lower document index first.
+        ``(scores, indices)``, each ``(n_queries, min(k, n_docs))``; ties keep the lower document index first
+        (:func:`tasks.retrievers.base.top_k`).
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     docs = np.ascontiguousarray(docs, dtype=np.float32)
@@ -41,17 +44,12 @@ def exact_search(
     all_s, all_i = [], []
     for start in range(0, queries.shape[0], batch_size):
         sims = queries[start : start + batch_size] @ docs.T  # (batch, n_docs)
-        if k < sims.shape[1]:
-            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # (batch, k), unordered
-        else:
-            part = np.broadcast_to(np.arange(sims.shape[1]), sims.shape).copy()  # (batch, n_docs)
-        part_s = np.take_along_axis(sims, part, axis=1)
-        order = np.lexsort((part, -part_s), axis=1)  # score descending, then index ascending
-        all_i.append(np.take_along_axis(part, order, axis=1))
-        all_s.append(np.take_along_axis(part_s, order, axis=1))
+        scores, idx = top_k(sims, k)  # (batch, k) each
+        all_s.append(scores)
+        all_i.append(idx)
     if not all_s:
         return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
-    return np.concatenate(all_s), np.concatenate(all_i).astype(np.int64)
+    return np.concatenate(all_s), np.concatenate(all_i)
 
 
 def faiss_search(

@@ -54,4 +54,4 @@ def test_second_writer_is_refused_then_waits(tmp_path):
         finally:
             first.wait(300)
     assert first.returncode == 0
-    assert waited["revision"] is None and waited["tables"]["candidates"] == 120  # the first run did the work
+    assert waited.revision is None and waited.tables["candidates"] == 120  # the first run did the work

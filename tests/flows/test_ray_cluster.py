@@ -54,9 +54,9 @@ def test_two_node_cluster_gives_the_rows_of_a_single_node_run(tmp_path, monkeypa
     finally:
         ray.shutdown()
         cluster.shutdown()
-    assert len({s["node"] for s in two["shards"]}) == 2  # shards ran on both nodes
-    assert len({s["node"] for s in one["shards"]}) == 1
-    assert two["tables"] == one["tables"] and two["tables"]["examples"] == 80
+    assert len({s.node for s in two.shards}) == 2  # shards ran on both nodes
+    assert len({s.node for s in one.shards}) == 1
+    assert two.tables == one.tables and two.tables["examples"] == 80
     cand = ["query_id", "candidate_idx", "thought", "seed", "demo_query_ids"]
     assert rows(tmp_path / "two", "candidates", cand).equals(rows(tmp_path / "one", "candidates", cand))
     ex = ["query_id", "candidate_idx", "thought", "positive_ids", "negative_ids", "votes"]

@@ -44,7 +44,7 @@ def test_refresh_sends_exactly_the_new_queries(tmp_path):
         stats = server_stats(url)
         third = refresh(cfg, committee=committee)["synthesis"]
         assert server_stats(url)["calls"] == stats["calls"]  # nothing new: nothing sent
-    assert first["revision"] == 1 and second["revision"] == 2 and first["version"] == second["version"]
+    assert first.revision == 1 and second.revision == 2 and first.version == second.version
     assert calls_before["calls"] == 120 and stats["calls"] - calls_before["calls"] == 60
     new_texts = {q for q, n in stats["queries"].items() if n > calls_before["queries"].get(q, 0)}
     assert new_texts == {f"about qid-{i:05d} and topic {i % 37}?" for i in range(40, 60)}
@@ -58,7 +58,7 @@ def test_refresh_sends_exactly_the_new_queries(tmp_path):
     assert examples.height == 60 and examples["query_id"].n_unique() == 60
     kept = examples.filter(pl.col("query_id").is_in(old_examples["query_id"].to_list())).sort("query_id")
     assert kept.equals(old_examples)
-    assert third["revision"] is None and dv.manifest()["revision"] == 2
+    assert third.revision is None and dv.manifest()["revision"] == 2
 
 
 def test_an_edited_query_counts_once_with_its_new_thought(tmp_path, monkeypatch):
@@ -82,7 +82,7 @@ def test_an_edited_query_counts_once_with_its_new_thought(tmp_path, monkeypatch)
         lines[3] = json.dumps(edited)
         queries.write_text("\n".join(lines) + "\n")
         second = refresh(cfg, committee=committee)["synthesis"]
-    assert second["revision"] == 2
+    assert second.revision == 2
     (dv,) = list_versions(tmp_path / "out")
     on_disk = pl.read_parquet(dv.files("examples"))
     assert on_disk.height == 21  # the superseded example stays on disk ...

@@ -57,7 +57,7 @@ def test_key_never_leaks(tmp_path, caplog, monkeypatch, source):
         state = synthesize(cfg, judge=False, return_state=True)
         stats = server_stats(url)
     res = state.result()
-    assert res["tables"]["candidates"] == 90 and stats["unauthorized"] == 0  # the key was used
+    assert res.tables["candidates"] == 90 and stats["unauthorized"] == 0  # the key was used
     assert files_containing(tmp_path, key.encode()) == []
     assert files_containing(Path(os.environ["O1EMBED_DATA"]), key.encode()) == []
     assert key not in caplog.text

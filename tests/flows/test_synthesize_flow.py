@@ -50,9 +50,9 @@ def assert_pairing_at_scale(tmp_path, **kw) -> tuple[dict, dict]:
     with fake_openai_server() as url:
         res = synthesize(cfg(tmp_path, src, url, shard_size=1000, parallel_shards=2, **kw), judge=False)
         stats = server_stats(url)
-    out = Path(res["output_dir"])
+    out = Path(res.output_dir)
     cands = scan(out, "candidates")
-    assert cands.height == 15000 and res["tables"]["candidates"] == 15000
+    assert cands.height == 15000 and res.tables["candidates"] == 15000
     assert cands.select("query_id", "candidate_idx").unique().height == 15000
     queries = scan(out, "queries").select("query_id", "text")
     joined = cands.join(queries, on="query_id")
@@ -73,9 +73,9 @@ def test_pairing_at_scale_with_n_requests(tmp_path):
     """The same in n mode: one request per query, K distinct candidates with their own candidate_idx."""
     res, stats = assert_pairing_at_scale(tmp_path, prompt={"demo_policy": "per_query"})
     assert stats["calls"] == 5000 and stats["choices"] == 15000
-    cands = scan(Path(res["output_dir"]), "candidates")
+    cands = scan(Path(res.output_dir), "candidates")
     assert cands.select("query_id", "thought").unique().height == 15000
-    manifest = json.loads(next((Path(res["output_dir"]) / "_manifests").glob("**/manifest.json")).read_text())
+    manifest = json.loads(next((Path(res.output_dir) / "_manifests").glob("**/manifest.json")).read_text())
     assert manifest["llm"]["request_modes"] == [{"demo_policy": "per_query", "n": 3}]
     usage = manifest["usage"]["1"]
     assert usage["completion_tokens"] == cands["completion_tokens"].sum() > 0
@@ -89,14 +89,14 @@ def test_faults_every_query_has_k_candidates_or_reasons(tmp_path):
             cfg(tmp_path, src, url, shard_size=100, llm={"timeout_s": 1.0, "max_attempts": 3}), judge=False
         )
         stats = server_stats(url)
-    out = Path(res["output_dir"])
+    out = Path(res.output_dir)
     cands = scan(out, "candidates").select("query_id", "candidate_idx")
     errs = scan(out, "errors").filter(pl.col("stage") == "llm").select("query_id", "candidate_idx", "reason")
     keys = pl.concat([cands, errs.select("query_id", "candidate_idx")])
     assert keys.height == 900 and keys.unique().height == 900  # nothing lost, nothing twice
     assert errs["reason"].str.len_chars().min() > 0 if errs.height else True
     assert stats["calls"] > 900  # faults happened and were retried
-    manifest = res["tables"]
+    manifest = res.tables
     assert manifest["candidates"] == cands.height
 
 
@@ -120,14 +120,16 @@ def test_slow_and_out_of_contract_endpoints_every_query_has_k_candidates_or_reas
         elapsed = time.monotonic() - t0
         stats = server_stats(url)
     assert elapsed < 200 * trickle_delay  # no shard waited for a trickled body
-    out = Path(res["output_dir"])
+    out = Path(res.output_dir)
     cands = scan(out, "candidates")
     errs = scan(out, "errors").filter(pl.col("stage") == "llm")
     keys = pl.concat([cands.select("query_id", "candidate_idx"), errs.select("query_id", "candidate_idx")])
     assert keys.height == 180 and keys.unique().height == 180  # nothing lost, nothing twice
     assert errs.height == 0 or errs["reason"].str.len_chars().min() > 0
     assert cands["thought"].str.len_chars().max() <= 64 * c.llm.chars_per_token
-    summed = {k: sum(s[k] for s in res["shards"]) for k in ("deadline_hits", "truncated", "extra_choices")}
+    summed = {
+        k: sum(getattr(s, k) for s in res.shards) for k in ("deadline_hits", "truncated", "extra_choices")
+    }
     assert stats["trickle"] > 0 and summed["deadline_hits"] >= stats["trickle"]
     # On a loaded machine an overrun or extra-choice answer may itself miss the deadline (and is retried).
     assert 0 < summed["truncated"] <= stats["overrun"]
@@ -186,9 +188,7 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
     a = scan(tmp_path / "killed", "candidates").select(cols).sort("query_id", "candidate_idx")
     b = scan(tmp_path / "clean", "candidates").select(cols).sort("query_id", "candidate_idx")
     assert a.height == 180 and a.equals(b)
-    assert (
-        resumed["revision"] == 1 and resumed["tables"]["candidates"] == 180 == clean["tables"]["candidates"]
-    )
+    assert resumed.revision == 1 and resumed.tables["candidates"] == 180 == clean.tables["candidates"]
 
 
 @pytest.mark.real
@@ -207,16 +207,16 @@ def test_real_embedded_llm_50_scifact_queries(tmp_path, llm_endpoint):
         llm={"base_url": llm_endpoint, "concurrency": 2},
     )
     res = synthesize(c, judge=False)
-    out = Path(res["output_dir"])
+    out = Path(res.output_dir)
     cands = scan(out, "candidates")
     errs = scan(out, "errors").filter(pl.col("stage") == "llm")
     assert cands.height + errs.height == 150
     assert cands.height >= 140  # the real server rarely fails
     assert cands.select("query_id", "candidate_idx").unique().height == cands.height
     assert cands["query_id"].n_unique() >= 47 and cands["thought"].str.strip_chars().str.len_chars().min() > 0
-    manifest = res["tables"]
+    manifest = res.tables
     assert manifest["candidates"] == cands.height and manifest["queries"] == scan(out, "queries").height
-    assert res["version"] in cands["version"].unique().to_list()
+    assert res.version in cands["version"].unique().to_list()
 
 
 def _llama_servers() -> set[int]:
@@ -244,7 +244,7 @@ def test_flow_starts_and_stops_the_embedded_server_when_no_endpoint_is_set(tmp_p
         sampling=SamplingConfig(max_tokens=16),
     )
     res = synthesize(c, judge=False)
-    assert res["tables"]["candidates"] == 2
+    assert res.tables["candidates"] == 2
     assert _wait_for(lambda: _llama_servers() <= before, 30)  # the flow's own server is gone
     manifest = json.loads(next((tmp_path / "embedded" / "_manifests").rglob("manifest.json")).read_text())
     assert manifest["llm"]["endpoint"] == "embedded llama.cpp server"

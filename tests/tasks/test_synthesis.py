@@ -183,3 +183,5 @@ def test_shard_rows_carry_usage_and_the_manifest_sums_it_per_revision(tmp_path):
     assert manifest["llm"]["demo_policy"] == "per_query"
     modes = manifest["llm"]["request_modes"]  # the fallback, once for the revision, not per row
     assert len(modes) == 1 and modes[0]["n"] == 1 and modes[0]["n_fallback"]["choices_returned"] == 1
+    typed = dv.manifest_model()  # what finish_revision writes has the typed manifest's shape
+    assert typed.llm.request_modes == modes and typed.usage["1"] == usage and typed.committee is None

@@ -235,20 +235,3 @@ def test_default_retriever_factory_builds_tasks_retrievers():
     assert default_retriever_factory(exp, None, cfg).k1 == 0.9
     with pytest.raises(ConfigError, match="bad retriever options"):
         default_retriever_factory(SystemSpec(name="b", kind="bm25", options={"k2": 1}), None, cfg)
-
-
-def test_model_fingerprint_sees_files_under_hidden_parents(tmp_path):
-    from o1embed.tasks.evaluation.resources import model_fingerprint
-
-    a, b = tmp_path / ".venv" / "a", tmp_path / ".venv" / "b"
-    for folder, text in ((a, "1"), (b, "2")):
-        folder.mkdir(parents=True)
-        (folder / "config.json").write_text(text)
-        (folder / ".lock").write_text("ignored")
-    before = model_fingerprint(a)
-    assert before != model_fingerprint(b)
-    (a / ".lock").write_text("changed")  # hidden files inside the folder do not count
-    assert model_fingerprint(a) == before
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ConfigError, match="no files"):
-        model_fingerprint(tmp_path / "empty")
