@@ -21,8 +21,9 @@ Last line: ``committee_overhead=<committee seconds / the members' own seconds>``
 and query + thought) in one call (encoding and full-corpus search, nothing around it), both in this process with
 the same torch threads; target <= 1.25 on 1,000 SciFact candidates (``--queries 334 --k 3``, the default).
 ``--per-query`` also times the reference's per-query committee (on a CPU both do the same model work, so that
-ratio shows little; it is printed as ``committee_speedup``, not last). The committee as the flow runs it (one Ray actor per member, 1 CPU each,
-hence 1 torch thread) is timed too and printed on its own line; ``--no-ray`` skips it.
+ratio shows little; it is printed as ``committee_speedup``, not last). The committee as the flow runs it
+(one Ray actor per member, 1 CPU each, hence 1 torch thread) is timed too and printed on its own line;
+``--no-ray`` skips it.
 
 What to expect: on a GPU a one-string call is launch- and transfer-bound, so batching pays many times over; on a
 2-core CPU all-MiniLM-L6-v2 is compute-bound one string at a time (23.7 ms per string alone, 27.3 ms per string in
@@ -52,9 +53,7 @@ from o1embed.tasks.retrievers.base import rank_of, top_k
 from o1embed.tasks.retrievers.spec import RetrieverSpec
 
 
-def pseudo_thoughts(
-    corpus: CorpusIndex, positives: list[str], k: int, words: int, rng: random.Random
-) -> list[str]:
+def pseudo_thoughts(corpus: CorpusIndex, positives: list[str], k: int, words: int, rng: random.Random) -> list[str]:
     """K thought-like texts: a span of a positive document and spans of random documents, shuffled."""
     docs = [corpus.position[positives[0]]] + [rng.randrange(len(corpus.doc_ids)) for _ in range(k - 1)]
     out = []
@@ -78,16 +77,12 @@ def build_items(n_queries: int, k: int, words: int, seed: int) -> tuple[CorpusIn
         pos = [d for d in positives[q] if d in corpus.position]
         thoughts = pseudo_thoughts(corpus, pos, k, words, rng)
         items.append(
-            QueryItem(
-                q, qtext[q], pos, np.asarray([corpus.position[d] for d in pos]), list(enumerate(thoughts))
-            )
+            QueryItem(q, qtext[q], pos, np.asarray([corpus.position[d] for d in pos]), list(enumerate(thoughts)))
         )
     return corpus, items
 
 
-def per_query_committee(
-    items: list[QueryItem], retrievers: list, cfg: CommitteeConfig, corpus: CorpusIndex
-) -> dict:
+def per_query_committee(items: list[QueryItem], retrievers: list, cfg: CommitteeConfig, corpus: CorpusIndex) -> dict:
     """The reference's loop: every (query, candidate, member) is a separate model call.
 
     Returns:
@@ -160,23 +155,15 @@ def bm25_engines(corpus: CorpusIndex, strings: list[str]) -> tuple[float, float]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--queries", type=int, default=334, help="SciFact train queries (334 x 3 = 1,002 candidates)"
-    )
+    ap.add_argument("--queries", type=int, default=334, help="SciFact train queries (334 x 3 = 1,002 candidates)")
     ap.add_argument("--per-query", action="store_true", help="also time the reference's per-query committee")
     ap.add_argument("--k", type=int, default=3, help="candidates per query")
     ap.add_argument("--words", type=int, default=80, help="words per pseudo thought")
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument(
-        "--no-ray", action="store_true", help="skip the Ray actors (the committee as the flow runs it)"
-    )
-    ap.add_argument(
-        "--llm-seconds-per-1000", type=float, default=None, help="LLM seconds per 1,000 candidates"
-    )
-    ap.add_argument(
-        "--bm25-searches", type=int, default=100, help="searches for the rank-bm25 vs bm25s figure"
-    )
+    ap.add_argument("--no-ray", action="store_true", help="skip the Ray actors (the committee as the flow runs it)")
+    ap.add_argument("--llm-seconds-per-1000", type=float, default=None, help="LLM seconds per 1,000 candidates")
+    ap.add_argument("--bm25-searches", type=int, default=100, help="searches for the rank-bm25 vs bm25s figure")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     import torch

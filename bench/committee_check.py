@@ -33,14 +33,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
-    spec = (
-        OUTSIDE_BM25
-        if not args.dense
-        else RetrieverSpec(kind="dense", name="outside-dense", model_path=args.dense)
-    )
-    report = outside_check(
-        only_version(args.output_root, args.dataset, args.split, args.version), spec, args.seed
-    )
+    spec = OUTSIDE_BM25 if not args.dense else RetrieverSpec(kind="dense", name="outside-dense", model_path=args.dense)
+    report = outside_check(only_version(args.output_root, args.dataset, args.split, args.version), spec, args.seed)
     print(json.dumps(report, indent=2))
     print(f"mean_gain_chosen={report['mean_gain_chosen']:.4f}")
     print(f"mean_gain_random={report['mean_gain_random']:.4f}")

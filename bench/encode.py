@@ -2,7 +2,8 @@
 
 For each batch of queries the thoughts are generated once; then the ``<emb>`` vector is read two ways from the same
 generation: (a) KV reuse, feeding the last tail tokens through the generation's cache
-(:class:`trainer.encoder.O1Encoder`), and (b) re-encoding, a fresh forward pass over ``<query>q</query><thought>t eos<emb>`` (what the reference code did).
+(:class:`trainer.encoder.O1Encoder`), and (b) re-encoding, a fresh forward pass over
+``<query>q</query><thought>t eos<emb>`` (what the reference code did).
 Generation costs the same in both and is reported separately.
 
 Printed figures (same run, same thoughts):
@@ -42,9 +43,7 @@ def main() -> None:
     from o1embed.trainer.prepare import resolve_backbone
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--model", default=None, help="Model folder (default: SmolLM2-135M, prepared on first use)."
-    )
+    parser.add_argument("--model", default=None, help="Model folder (default: SmolLM2-135M, prepared on first use).")
     parser.add_argument("--queries", type=int, default=64)
     parser.add_argument(
         "--batch", type=int, default=None, help="Queries generated together (default: EncoderConfig's)."
@@ -68,14 +67,10 @@ def main() -> None:
         raise SystemExit(f"error: {exc}") from None
 
     folder = bundled_dataset("scifact")
-    queries = [
-        json.loads(x)["text"] for x in (folder / "queries.jsonl").read_text().splitlines()[: args.queries]
-    ]
+    queries = [json.loads(x)["text"] for x in (folder / "queries.jsonl").read_text().splitlines()[: args.queries]]
     corpus = [json.loads(x) for x in (folder / "corpus.jsonl").read_text().splitlines()[: args.docs]]
 
-    cfg = EncoderConfig(
-        device=args.device, dtype=args.dtype, use_cache=False, max_passage_tokens=args.passage_tokens
-    )
+    cfg = EncoderConfig(device=args.device, dtype=args.dtype, use_cache=False, max_passage_tokens=args.passage_tokens)
     if args.batch:
         cfg = cfg.model_copy(update={"query_batch_size": args.batch})
     if args.max_new_tokens:
@@ -100,9 +95,7 @@ def main() -> None:
             kv = enc._emb_from_cache(cache, gen, stop, prompt_mask)
             kv_s += time.perf_counter() - t0
             t0 = time.perf_counter()
-            seqs = [
-                enc.model.builder.query_example(q, t).input_ids for q, t in zip(batch, thoughts, strict=True)
-            ]
+            seqs = [enc.model.builder.query_example(q, t).input_ids for q, t in zip(batch, thoughts, strict=True)]
             re = enc.model.embed_sequences(seqs, cfg.doc_batch_size)  # as kv_reuse=False does
             re_s += time.perf_counter() - t0
             cos.extend((kv * re).sum(1).tolist())

@@ -72,9 +72,7 @@ def vocabulary(size: int, seed: int) -> np.ndarray:
     return np.array(sorted(words), dtype=object)
 
 
-def make_synthetic_beir(
-    folder: Path, n_queries: int, n_docs: int, seed: int = 0, vocab: int = 30_000
-) -> Path:
+def make_synthetic_beir(folder: Path, n_queries: int, n_docs: int, seed: int = 0, vocab: int = 30_000) -> Path:
     """Write a BEIR folder: Zipf-distributed words (exponent 1.07), docs of 30-80 words, queries of 8 words.
 
     Each query has one positive document; six of its words come from that document, two from the Zipf law.
@@ -193,9 +191,7 @@ class Stages:
 def run_point(n_queries: int, n_docs: int, args) -> dict:
     """Run one point in this process and return its figures."""
     root = Path(args.data_root)
-    src = make_synthetic_beir(
-        root / "beir" / f"q{n_queries}-d{n_docs}-s{args.seed}", n_queries, n_docs, args.seed
-    )
+    src = make_synthetic_beir(root / "beir" / f"q{n_queries}-d{n_docs}-s{args.seed}", n_queries, n_docs, args.seed)
     model = tiny_dense_model(root / "tiny-dense")
     out_dir = root / "runs" / f"q{n_queries}-d{n_docs}"
     if out_dir.exists():
@@ -334,9 +330,7 @@ def summarise(points: list[dict], series: dict, label: str, command: str) -> tup
             f"driver_mem_ratio_{short(b['queries'])}_vs_{short(a['queries'])}_queries="
             f"{b['driver_peak_rss_mb'] / a['driver_peak_rss_mb']:.3f}"
         )
-        figures.append(
-            f"time_exponent_queries={slope([p['queries'] for p in q], [p['total_s'] for p in q]):.3f}"
-        )
+        figures.append(f"time_exponent_queries={slope([p['queries'] for p in q], [p['total_s'] for p in q]):.3f}")
     lines += ["", "```", *figures, "```"]
     return lines, figures
 

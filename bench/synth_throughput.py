@@ -57,9 +57,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--queries", type=int, default=3000)
     ap.add_argument("--k", type=int, default=3)
-    ap.add_argument(
-        "--latency", type=float, default=0.25, help="server seconds per request (an LLM takes seconds)"
-    )
+    ap.add_argument("--latency", type=float, default=0.25, help="server seconds per request (an LLM takes seconds)")
     ap.add_argument("--concurrency", type=int, default=32, help="total requests in flight")
     ap.add_argument("--shards-in-flight", type=int, default=2)
     ap.add_argument(
@@ -107,13 +105,9 @@ def main() -> None:
         t_ours = time.perf_counter() - t0
     n_ours = res.tables["candidates"]
     assert n_ours == n_raw == len(reqs), (n_ours, n_raw, len(reqs))
-    print(
-        f"requests={len(reqs)} concurrency={a.concurrency} latency={a.latency}s shards={2 * a.shards_in_flight}"
-    )
+    print(f"requests={len(reqs)} concurrency={a.concurrency} latency={a.latency}s shards={2 * a.shards_in_flight}")
     print(f"raw openai client: {t_raw:.1f}s  {n_raw / t_raw:.1f} candidates/s")
-    print(
-        f"synthesize flow:   {t_ours:.1f}s  {n_ours / t_ours:.1f} candidates/s (Prefect + Ray + Parquet + manifest)"
-    )
+    print(f"synthesize flow:   {t_ours:.1f}s  {n_ours / t_ours:.1f} candidates/s (Prefect + Ray + Parquet + manifest)")
     print(f"synth_vs_raw_throughput={(n_ours / t_ours) / (n_raw / t_raw):.3f}")
 
 

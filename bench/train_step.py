@@ -97,9 +97,7 @@ def run_variant(args) -> dict:
     with torch.no_grad():  # fixed passages: (queries, dim), the positive of query i is row i
         passages = F.normalize(torch.randn(args.queries * 4, model.dim, device=device), dim=-1)
     targets = torch.arange(args.queries, device=device) * 4
-    autocast = (
-        torch.autocast(device.type, dtype=torch.bfloat16) if device.type == "cuda" else torch.enable_grad()
-    )
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if device.type == "cuda" else torch.enable_grad()
 
     def joint_step():
         with autocast:
@@ -111,9 +109,7 @@ def run_variant(args) -> dict:
 
     def separate_step():
         with autocast:
-            lm = model.lm(
-                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]
-            )
+            lm = model.lm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
             hidden = model.hidden_states(batch["input_ids"], batch["attention_mask"])
             q = pool_at(hidden, batch["emb_index"])
             loss = 0.8 * info_nce(q, passages, targets, 0.02) + 0.2 * lm.loss
@@ -173,9 +169,7 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=4, help="Query sequences per step.")
     parser.add_argument("--thought-tokens", type=int, default=96, help="Thought tokens per sequence.")
-    parser.add_argument(
-        "--steps", type=int, default=3, help="Timed steps per variant (after the measured first)."
-    )
+    parser.add_argument("--steps", type=int, default=3, help="Timed steps per variant (after the measured first).")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--variant", choices=["joint", "separate"], help=argparse.SUPPRESS)

@@ -116,14 +116,11 @@ def publish_artifacts(report: EvalReport, key: str = "evaluation") -> bool:
 
     def rows(df) -> list[dict]:
         return [
-            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in df.iter_rows(named=True)
+            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in df.iter_rows(named=True)
         ]
 
     where = f"\n\nFiles: `{report.paths['markdown'].parent}`" if report.paths else ""
-    create_markdown_artifact(
-        markdown=report.markdown + where, key=f"{key}-report", description="Evaluation report"
-    )
+    create_markdown_artifact(markdown=report.markdown + where, key=f"{key}-report", description="Evaluation report")
     create_table_artifact(
         table=rows(report.summary), key=f"{key}-summary", description="Mean metrics per dataset and system"
     )
@@ -148,9 +145,7 @@ def evaluate_flow(config: EvalConfig) -> EvalReport:
         The written :class:`EvalReport`.
     """
     logger = get_run_logger()
-    logger.info(
-        "evaluating %s on %s", [s.name for s in resolve_systems(config)], config.datasets or "every set"
-    )
+    logger.info("evaluating %s on %s", [s.name for s in resolve_systems(config)], config.datasets or "every set")
     report = run_evaluation(config, dataset_step=evaluate_dataset_task)
     publish_artifacts(report)
     logger.info("report: %s", report.paths.get("markdown"))

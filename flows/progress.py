@@ -74,9 +74,7 @@ class StageProgress:
         rate = s.pop("rate_of") / elapsed
         done = s.pop("done")
         extra = ", ".join(f"{k} {v}" for k, v in s.items())
-        return f"{done}/{self.total} {self.unit}, {rate:.1f} {self.rate_unit}/s" + (
-            f", {extra}" if extra else ""
-        )
+        return f"{done}/{self.total} {self.unit}, {rate:.1f} {self.rate_unit}/s" + (f", {extra}" if extra else "")
 
     def update(self, force: bool = False, **counts: Any) -> None:
         """Set the counters (absolute values: ``done``, ``rate_of`` and any named extra) and refresh."""

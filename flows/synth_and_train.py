@@ -56,9 +56,7 @@ def synth_and_train(
         ev = ev.model_copy(
             update={
                 "model_path": t["model_dir"],
-                "backbone_path": ev.backbone_path
-                or overrides.get("model_path")
-                or str(default_backbone_dir()),
+                "backbone_path": ev.backbone_path or overrides.get("model_path") or str(default_backbone_dir()),
                 "out_dir": ev.out_dir or str(Path(overrides["output_dir"]) / "report"),
             }
         )

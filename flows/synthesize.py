@@ -91,9 +91,7 @@ def synthesize(
                 " (resumed)" if plan.resumed else "",
             )
             with contextlib.ExitStack() as stack:
-                if (
-                    endpoint.embedded and plan.pending
-                ):  # started only when there is work; stopped before the committee
+                if endpoint.embedded and plan.pending:  # started only when there is work; stopped before the committee
                     server = stack.enter_context(LlamaServer(LlamaServerConfig()))
                     endpoint = endpoint.started(server.base_url)
                 shard_summaries = _run_shards(dv, plan, cfg, endpoint)

@@ -86,9 +86,7 @@ def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dic
 
     result = launch_training(cfg, progress=progress)
     records = RunFiles(Path(cfg.output_dir)).read_log()
-    create_markdown_artifact(
-        _summary(cfg, result, records), key="o1-training", description="O1 training summary"
-    )
+    create_markdown_artifact(_summary(cfg, result, records), key="o1-training", description="O1 training summary")
     return result
 
 

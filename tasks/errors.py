@@ -21,9 +21,7 @@ class InputError(O1EmbedError):
         'q.jsonl:3: not valid JSON'
     """
 
-    def __init__(
-        self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None
-    ):
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
         self.file, self.line, self.field, self.reason = file, line, field, message
         where = file or ""
         if line is not None:

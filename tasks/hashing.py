@@ -62,9 +62,7 @@ def model_folder_hash(
     if path.is_file():
         return file_digest(path)
     found = path.rglob("*") if patterns is None else (p for g in patterns for p in path.glob(g))
-    files = sorted(
-        {p for p in found if p.is_file() and not any(x.startswith(".") for x in p.relative_to(path).parts)}
-    )
+    files = sorted({p for p in found if p.is_file() and not any(x.startswith(".") for x in p.relative_to(path).parts)})
     if not files:
         raise ConfigError(f"model folder {path} holds no files")
     return stable_hash([(p.relative_to(path).as_posix(), file_digest(p)) for p in files])

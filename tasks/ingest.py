@@ -109,9 +109,7 @@ def _no_usable(what: str, path: Path, errors: list[dict]) -> InputError:
         for e in mine[:_REASONS_SHOWN]
     )
     more = f" (and {len(mine) - _REASONS_SHOWN} more rejected rows)" if len(mine) > _REASONS_SHOWN else ""
-    return InputError(
-        f"no usable {what}" + (f"; rejected rows: {shown}{more}" if mine else ""), file=str(path)
-    )
+    return InputError(f"no usable {what}" + (f"; rejected rows: {shown}{more}" if mine else ""), file=str(path))
 
 
 def _score(text: str) -> int:
@@ -152,14 +150,10 @@ def _read_jsonl(path: Path, fields: dict[str, tuple[bool, bool]], errors: list[d
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(
-                error_row("ingest", f"invalid JSON: {exc.msg}", file=str(path), line=n, raw=line[:500])
-            )
+            errors.append(error_row("ingest", f"invalid JSON: {exc.msg}", file=str(path), line=n, raw=line[:500]))
             continue
         if not isinstance(obj, dict):
-            errors.append(
-                error_row("ingest", "line is not a JSON object", file=str(path), line=n, raw=line[:500])
-            )
+            errors.append(error_row("ingest", "line is not a JSON object", file=str(path), line=n, raw=line[:500]))
             continue
         row = {}
         try:
@@ -262,9 +256,7 @@ def load_beir(folder: str | Path, split: str) -> IngestResult:
         )
 
     errors: list[dict] = []
-    docs = _read_jsonl(
-        corpus_path, {"_id": (True, False), "title": (False, True), "text": (True, True)}, errors
-    )
+    docs = _read_jsonl(corpus_path, {"_id": (True, False), "title": (False, True), "text": (True, True)}, errors)
     # A document needs some content: a title, a text, or both.
     kept_docs = []
     for d in docs:

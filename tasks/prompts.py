@@ -173,9 +173,7 @@ def _cut(text: str, words: int) -> str:
     return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
 
 
-def build_messages(
-    query: str, demos: list[Demo], cfg: PromptConfig, style: Style = "paper"
-) -> list[dict[str, str]]:
+def build_messages(query: str, demos: list[Demo], cfg: PromptConfig, style: Style = "paper") -> list[dict[str, str]]:
     """Return the chat messages for one candidate thought.
 
     Args:
@@ -214,9 +212,7 @@ def clean_thought(raw: str | None) -> str:
     return _RESPONSE_PREFIX.sub("", (raw or "").strip()).strip()
 
 
-def thought_problem(
-    thought: str, query: str, messages: list[dict[str, str]], task: str = TASK_TEXT
-) -> str | None:
+def thought_problem(thought: str, query: str, messages: list[dict[str, str]], task: str = TASK_TEXT) -> str | None:
     """Say why an output cannot be a candidate thought, or None when it can.
 
     An output is refused when it is empty or whitespace, when it only repeats the query, or when it echoes the

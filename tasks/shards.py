@@ -82,9 +82,7 @@ class DatasetVersion:
     def has_shard(self, table: str, shard: str) -> bool:
         return self.shard_path(table, shard).exists()
 
-    def write_shard(
-        self, table: str, shard: str, rows: pa.Table, metadata: dict[str, str] | None = None
-    ) -> Path:
+    def write_shard(self, table: str, shard: str, rows: pa.Table, metadata: dict[str, str] | None = None) -> Path:
         """Write one shard atomically, cast to the table's schema, with optional key-value ``metadata``.
 
         Raises:
@@ -110,9 +108,7 @@ class DatasetVersion:
         if not files:
             t = SCHEMAS[table].empty_table()
             return t.select(columns) if columns else t
-        return ds.dataset([str(f) for f in files], schema=SCHEMAS[table], format="parquet").to_table(
-            columns=columns
-        )
+        return ds.dataset([str(f) for f in files], schema=SCHEMAS[table], format="parquet").to_table(columns=columns)
 
     # ---- plans and manifests -----------------------------------------------------------------------------
     def plan_path(self, revision: int) -> Path:
@@ -208,9 +204,7 @@ class DatasetVersion:
             os.close(fd)
 
 
-def only_version(
-    root: str | Path, dataset: str | None, split: str | None, version: str | None
-) -> DatasetVersion:
+def only_version(root: str | Path, dataset: str | None, split: str | None, version: str | None) -> DatasetVersion:
     """The one dataset version under ``root`` that matches (any field left None matches anything).
 
     Raises:
@@ -227,9 +221,7 @@ def only_version(
     return found[0]
 
 
-def list_versions(
-    root: str | Path, dataset: str | None = None, split: str | None = None
-) -> list[DatasetVersion]:
+def list_versions(root: str | Path, dataset: str | None = None, split: str | None = None) -> list[DatasetVersion]:
     """Return every dataset version under ``root`` that has a plan or manifest."""
     out = []
     base = Path(root) / "_manifests"

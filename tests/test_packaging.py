@@ -75,9 +75,7 @@ def test_wheel_installs_under_o1embed_beside_a_users_own_tasks_module(tmp_path: 
         env,
     )
     site = Path(
-        _run(
-            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, env
-        ).stdout.strip()
+        _run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, env).stdout.strip()
     )
     # The dependencies (torch, prefect, ...) are this environment's; the .pth line adds that folder to sys.path
     # without running its own .pth files, so this checkout's editable install stays out of the new venv.

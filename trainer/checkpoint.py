@@ -55,9 +55,7 @@ def list_checkpoints(folder: Path) -> list[Path]:
     if not folder.exists():
         return []
     return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_dir() and p.name.startswith(PREFIX) and (p / "state.json").exists()
+        p for p in folder.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and (p / "state.json").exists()
     )
 
 

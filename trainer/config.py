@@ -41,16 +41,10 @@ class O1ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    special_tokens: list[str] = Field(
-        default_factory=lambda: list(SPECIAL_TOKENS), description="The four markers."
-    )
-    max_query_tokens: int = Field(
-        32, ge=1, description="Query text tokens kept (between <query> and </query>)."
-    )
+    special_tokens: list[str] = Field(default_factory=lambda: list(SPECIAL_TOKENS), description="The four markers.")
+    max_query_tokens: int = Field(32, ge=1, description="Query text tokens kept (between <query> and </query>).")
     max_thought_tokens: int = Field(224, ge=0, description="Thought text tokens kept (before the end token).")
-    max_passage_tokens: int = Field(
-        192, ge=1, description="Document 'title text' tokens kept (before <emb>)."
-    )
+    max_passage_tokens: int = Field(192, ge=1, description="Document 'title text' tokens kept (before <emb>).")
     first_emb: bool = Field(
         False,
         description="Put an <emb> right after </query>: the query-only vector from the same pass, trained with "
@@ -87,9 +81,7 @@ class DataConfig(BaseModel):
     root: str | None = Field(None, description="Root of a DatasetVersion layout (tasks.shards).")
     dataset: str | None = Field(None, description="Dataset name of the version, e.g. scifact.")
     split: str = Field("train", description="Split of the version.")
-    version: str = Field(
-        "latest", description="Version id; 'latest' = the newest with a manifest under root."
-    )
+    version: str = Field("latest", description="Version id; 'latest' = the newest with a manifest under root.")
     examples_path: str | None = Field(None, description="Parquet file or folder of the examples table.")
     corpus_path: str | None = Field(None, description="Parquet file or folder of the corpus table.")
 
@@ -112,26 +104,16 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_path: str | None = Field(
-        None, description="Hugging Face causal LM folder; None = prepared SmolLM2-135M."
-    )
+    model_path: str | None = Field(None, description="Hugging Face causal LM folder; None = prepared SmolLM2-135M.")
     data: DataConfig
     output_dir: str = Field(
         description="Run folder: final model, checkpoints, logs, plots.", json_schema_extra=RUN_ONLY
     )
-    model: O1ModelConfig = Field(
-        default_factory=O1ModelConfig, description="Lengths, pooling, dtype (saved)."
-    )
+    model: O1ModelConfig = Field(default_factory=O1ModelConfig, description="Lengths, pooling, dtype (saved).")
 
-    queries_per_step: int = Field(
-        64, ge=1, description="Global batch in queries (split evenly across workers)."
-    )
-    negatives_per_query: int = Field(
-        15, ge=0, description="Hard negatives per query (plus in-batch passages)."
-    )
-    contrastive_weight: float = Field(
-        0.8, ge=0, le=1, description="lambda in lambda*InfoNCE + (1-lambda)*LM."
-    )
+    queries_per_step: int = Field(64, ge=1, description="Global batch in queries (split evenly across workers).")
+    negatives_per_query: int = Field(15, ge=0, description="Hard negatives per query (plus in-batch passages).")
+    contrastive_weight: float = Field(0.8, ge=0, le=1, description="lambda in lambda*InfoNCE + (1-lambda)*LM.")
     temperature: float = Field(0.02, gt=0, description="InfoNCE temperature tau.")
     thought_dropout: float = Field(
         0.1, ge=0, le=1, description="Share of examples trained as the bare query (no thought block)."
@@ -161,18 +143,14 @@ class TrainConfig(BaseModel):
     lora_alpha: int = Field(64, ge=1, description="LoRA alpha.")
     lora_dropout: float = Field(0.0, ge=0, le=1, description="LoRA dropout.")
     lora_target_modules: str | list[str] = Field("all-linear", description="peft target_modules.")
-    gradient_checkpointing: bool = Field(
-        True, description="Recompute activations in backward to save memory."
-    )
+    gradient_checkpointing: bool = Field(True, description="Recompute activations in backward to save memory.")
 
     learning_rate: float = Field(1e-4, gt=0, description="Peak AdamW learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay (not applied to embedding rows).")
     warmup_ratio: float = Field(0.1, ge=0, le=1, description="Share of steps of linear warm-up.")
     max_grad_norm: float | None = Field(1.0, description="Clip the global gradient norm; None = no clipping.")
     epochs: int = Field(1, ge=1, description="Passes over the examples (ignored when max_steps is set).")
-    max_steps: int | None = Field(
-        None, ge=1, description="Total optimiser steps; None = epochs over the data."
-    )
+    max_steps: int | None = Field(None, ge=1, description="Total optimiser steps; None = epochs over the data.")
     seed: int = Field(42, description="Seeds the data order, negatives, thought dropout and initialisation.")
 
     num_workers: int = Field(

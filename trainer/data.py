@@ -131,9 +131,7 @@ def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
             key=lambda p: p.stat().st_mtime,
         )
         if not files:
-            raise InputError(
-                f"no corpus table for dataset {data.dataset!r}", file=str(Path(data.root) / "corpus")
-            )
+            raise InputError(f"no corpus table for dataset {data.dataset!r}", file=str(Path(data.root) / "corpus"))
         corpus = _read_parquet(str(files[-1]), CORPUS_COLUMNS, "corpus")
         corpus_from = str(files[-1])
     if examples.num_rows == 0:
@@ -223,13 +221,9 @@ class TrainingSet:
         if not self.rows:
             raise ConfigError(f"no trainable example ({len(self.errors)} refused; first: {self.errors[:1]})")
         if len(self.doc_ids) < 1 + negatives:
-            raise ConfigError(
-                f"corpus has {len(self.doc_ids)} documents; need at least {1 + negatives} per query"
-            )
+            raise ConfigError(f"corpus has {len(self.doc_ids)} documents; need at least {1 + negatives} per query")
         if self.errors:
-            log.warning(
-                "%d example rows refused or partly used; see the run's errors.parquet", len(self.errors)
-            )
+            log.warning("%d example rows refused or partly used; see the run's errors.parquet", len(self.errors))
 
     def __len__(self) -> int:
         return len(self.rows)

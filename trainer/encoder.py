@@ -113,15 +113,11 @@ class EncoderConfig(BaseModel):
     device: str = Field("auto", description="auto = CUDA when available, else CPU.")
     dtype: str = Field("auto", description="auto = the model's o1 config dtype on GPU, float32 on CPU.")
     thoughts: int = Field(1, ge=1, description="m: thoughts per query; their vectors are averaged.")
-    sample: bool | None = Field(
-        None, description="Sample thoughts; None = sample only when m > 1, else greedy."
-    )
+    sample: bool | None = Field(None, description="Sample thoughts; None = sample only when m > 1, else greedy.")
     temperature: float = Field(0.1, gt=0, description="Sampling temperature (paper: 0.1).")
     top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling (paper: 0.9).")
     seed: int = Field(0, description="Seed of sampled thoughts (reproducible run to run).")
-    max_new_tokens: int = Field(
-        128, ge=1, description="Thought budget; also capped by the model's max_thought_tokens."
-    )
+    max_new_tokens: int = Field(128, ge=1, description="Thought budget; also capped by the model's max_thought_tokens.")
     query_batch_size: int = Field(
         32,
         ge=1,
@@ -129,9 +125,7 @@ class EncoderConfig(BaseModel):
         "batches think faster: SmolLM2-135M on 2 CPU cores, 64 queries, 96 tokens: 46.5 s at 8, 22.5 s at 32.",
     )
     doc_batch_size: int = Field(16, ge=1, description="Documents per forward pass (sorted by length).")
-    max_passage_tokens: int | None = Field(
-        None, description="Override the model's passage length (e.g. 256)."
-    )
+    max_passage_tokens: int | None = Field(None, description="Override the model's passage length (e.g. 256).")
     max_query_tokens: int | None = Field(
         None, description="Override the model's query length (e.g. 256 for long-query sets such as BIRCO)."
     )
@@ -149,12 +143,8 @@ class EncoderConfig(BaseModel):
         description="Final vector normalize(alpha * q + (1 - alpha) * t), q the query-only vector read through "
         "the same KV cache; 0 = the thought vector alone.",
     )
-    kv_reuse: bool = Field(
-        True, description="Read <emb> through the generation's KV cache (False: re-encode)."
-    )
-    cache_dir: str | None = Field(
-        None, description="Thought cache folder; None = <data root>/cache/thoughts."
-    )
+    kv_reuse: bool = Field(True, description="Read <emb> through the generation's KV cache (False: re-encode).")
+    cache_dir: str | None = Field(None, description="Thought cache folder; None = <data root>/cache/thoughts.")
     use_cache: bool = Field(True, description="Read and write the thought cache.")
     show_progress: bool = Field(False, description="tqdm progress bars.")
 
@@ -246,9 +236,7 @@ class O1Encoder:
         threshold = c.close_threshold if close_threshold is None else float(close_threshold)
         alpha = c.fusion_alpha if fusion_alpha is None else float(fusion_alpha)
         if m < 1 or not 0.0 <= threshold <= 1.0 or not 0.0 <= alpha <= 1.0:
-            raise ConfigError(
-                f"need num_thoughts >= 1 and 0 <= threshold, alpha <= 1 (got {m}, {threshold}, {alpha})"
-            )
+            raise ConfigError(f"need num_thoughts >= 1 and 0 <= threshold, alpha <= 1 (got {m}, {threshold}, {alpha})")
         self._m = m
         n = len(queries)
         if not queries:
@@ -311,9 +299,7 @@ class O1Encoder:
         if not rows:
             return
         sampling = self.sampling_for(m)
-        keys = (
-            {i: ThoughtCache.key(self._checksum, queries[i], sampling) for i in rows} if self._cache else {}
-        )
+        keys = {i: ThoughtCache.key(self._checksum, queries[i], sampling) for i in rows} if self._cache else {}
         hits = self._cache.get_many(list(keys.values())) if self._cache else {}
         cached = [i for i in rows if keys and keys[i] in hits]
         todo = [i for i in rows if i not in set(cached)]
@@ -351,9 +337,7 @@ class O1Encoder:
         seqs = [self.model.builder.document(t, x) for t, x in zip(titles, texts, strict=True)]
         out = torch.empty(len(seqs), self.model.dim)
         chunk = self.config.doc_batch_size * 64  # progress granularity
-        for start in tqdm(
-            range(0, len(seqs), chunk), desc="documents", disable=not self.config.show_progress
-        ):
+        for start in tqdm(range(0, len(seqs), chunk), desc="documents", disable=not self.config.show_progress):
             out[start : start + chunk] = self.model.embed_sequences(
                 seqs[start : start + chunk], self.config.doc_batch_size
             )
@@ -486,9 +470,7 @@ class O1Encoder:
         return vec, torch.cat([past, torch.zeros_like(tail_mask)], dim=1)
 
     @torch.no_grad()
-    def think_and_embed(
-        self, queries: list[str], m: int | None = None
-    ) -> tuple[list[list[list[int]]], torch.Tensor]:
+    def think_and_embed(self, queries: list[str], m: int | None = None) -> tuple[list[list[list[int]]], torch.Tensor]:
         """Generate thoughts and read their ``<emb>`` vectors (``m`` None: ``config.thoughts``).
 
         Returns:
@@ -500,24 +482,18 @@ class O1Encoder:
         gen = out.sequences[:, width:].cpu()  # (n*m, new)
         n_rows, new = gen.shape
         finished = gen == model.ids.eos
-        stop = torch.where(
-            finished.any(1), finished.int().argmax(1), torch.full((n_rows,), new)
-        )  # eos column or new
+        stop = torch.where(finished.any(1), finished.int().argmax(1), torch.full((n_rows,), new))  # eos column or new
         thoughts = [gen[r, : int(stop[r])].tolist() for r in range(n_rows)]
         if self.config.kv_reuse:
             cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
             vecs = self._emb_from_cache(cache, gen, stop, prompt_mask)
         else:
-            seqs = [
-                model.builder.query_example(queries[r // m], thoughts[r]).input_ids for r in range(n_rows)
-            ]
+            seqs = [model.builder.query_example(queries[r // m], thoughts[r]).input_ids for r in range(n_rows)]
             vecs = model.embed_sequences(seqs, self.config.doc_batch_size)
         grouped = [thoughts[i * m : (i + 1) * m] for i in range(len(queries))]
         return grouped, vecs.view(len(queries), m, -1)
 
-    def _emb_from_cache(
-        self, cache, gen: torch.Tensor, stop: torch.Tensor, prompt_mask: torch.Tensor
-    ) -> torch.Tensor:
+    def _emb_from_cache(self, cache, gen: torch.Tensor, stop: torch.Tensor, prompt_mask: torch.Tensor) -> torch.Tensor:
         """Feed ``[last generated token] [eos] <emb>`` through the generation cache; masks make it exact.
 
         The cache holds ``width + new - 1`` positions (``generate`` never feeds its last sampled token). Per row:
@@ -527,18 +503,14 @@ class O1Encoder:
         ids = self.model.ids
         n_rows, new = gen.shape
         cols = torch.arange(new - 1)
-        gen_mask = (
-            cols[None, :] <= stop[:, None]
-        ).long()  # (n_rows, new-1): thought tokens and eos; pads after: 0
+        gen_mask = (cols[None, :] <= stop[:, None]).long()  # (n_rows, new-1): thought tokens and eos; pads after: 0
         past_mask = torch.cat([prompt_mask, gen_mask], dim=1)  # (n_rows, width + new - 1)
         last_real = stop >= new - 1  # the last generated column is a thought token or the eos
         unfinished = stop >= new  # no eos at all: append one
         tail = torch.stack(
             [gen[:, -1], torch.full((n_rows,), ids.eos), torch.full((n_rows,), ids.emb)], dim=1
         )  # (n_rows, 3)
-        tail_mask = torch.stack(
-            [last_real.long(), unfinished.long(), torch.ones(n_rows, dtype=torch.long)], dim=1
-        )
+        tail_mask = torch.stack([last_real.long(), unfinished.long(), torch.ones(n_rows, dtype=torch.long)], dim=1)
         # Positions as in the unpadded sequence: prompt tokens 0..P-1, thought and eos next, <emb> last.
         prompt_len = prompt_mask.sum(1)
         emb_pos = prompt_len + torch.minimum(stop, torch.full_like(stop, new)) + 1  # after the eos
@@ -605,9 +577,7 @@ class O1Encoder:
                 titles.append(str(item.get("title") or ""))
                 bodies.append(item["text"])
             else:
-                raise ValueError(
-                    f"document {i}: expected a string or a dict with a string 'text', got {item!r}"
-                )
+                raise ValueError(f"document {i}: expected a string or a dict with a string 'text', got {item!r}")
         with self._batch_size("doc_batch_size", batch_size):
             vecs = self.encode_documents(titles, bodies)
         return _convert(vecs, single, convert_to_numpy, convert_to_tensor, normalize_embeddings)

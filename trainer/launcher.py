@@ -88,8 +88,7 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
             "output_dir": local_path("output_dir", cfg.output_dir),
             "data": cfg.data.model_copy(
                 update={
-                    k: local_path(f"data.{k}", getattr(cfg.data, k))
-                    for k in ("root", "examples_path", "corpus_path")
+                    k: local_path(f"data.{k}", getattr(cfg.data, k)) for k in ("root", "examples_path", "corpus_path")
                 }
             ),
         }
@@ -117,9 +116,7 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
     resources = init_ray()
     use_gpu = cfg.use_gpu if cfg.use_gpu is not None else resources.get("GPU", 0) >= 1
     if use_gpu and resources.get("GPU", 0) < cfg.num_workers:
-        raise ConfigError(
-            f"{cfg.num_workers} GPU worker(s) asked for; the Ray cluster has {resources.get('GPU', 0)}"
-        )
+        raise ConfigError(f"{cfg.num_workers} GPU worker(s) asked for; the Ray cluster has {resources.get('GPU', 0)}")
     cfg = cfg.model_copy(update={"use_gpu": use_gpu})
     env = dict(RAY_ENV)
     if "O1EMBED_DATA" in os.environ:

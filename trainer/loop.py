@@ -165,9 +165,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
 
     local = cfg.queries_per_step // size
     autocast = (
-        torch.autocast(device_type=device.type, dtype=compute)
-        if compute != torch.float32
-        else contextlib.nullcontext()
+        torch.autocast(device_type=device.type, dtype=compute) if compute != torch.float32 else contextlib.nullcontext()
     )
     record: dict = {}
     for step in range(start, total):
@@ -175,9 +173,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         items = data.global_batch(step, cfg.queries_per_step)
         mine = items[rank * local : (rank + 1) * local]
         queries = [
-            model.builder.skip_example(it.query)
-            if it.skip
-            else model.builder.query_example(it.query, it.thought)
+            model.builder.skip_example(it.query) if it.skip else model.builder.query_example(it.query, it.thought)
             for it in mine
         ]
         qb = {k: v.to(device) for k, v in collate_queries(queries, model.ids.pad).items()}
@@ -216,9 +212,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         loss.backward()
         all_reduce_gradients(params)
         grad_norm = (
-            float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-            if cfg.max_grad_norm
-            else float("nan")
+            float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if cfg.max_grad_norm else float("nan")
         )
         lr = scheduler.get_last_lr()[0]
         optimizer.step()
@@ -258,9 +252,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
                 )
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == total:
             extra = {"examples_seen": (step + 1) * cfg.queries_per_step, "config_hash": chash}
-            save_checkpoint(
-                files.checkpoints, step + 1, model.lm, optimizer, scheduler, extra, cfg.keep_checkpoints
-            )
+            save_checkpoint(files.checkpoints, step + 1, model.lm, optimizer, scheduler, extra, cfg.keep_checkpoints)
             if rank == 0:  # keep the curve current during long runs
                 plot_losses(files.read_log(), files.plot)
         if rank == 0 and on_step is not None:

@@ -3,8 +3,9 @@
 **InfoNCE.** Each query scores every passage of the *global* batch (its positive, its hard negatives, and every
 other query's passages). Vectors are gathered from all workers with :func:`gather_with_grad`: the gathered copy
 keeps the autograd graph of the local slice only, so each worker computes the same global loss but back-propagates
-into its own queries and passages; summing the workers' gradients (:func:`trainer.collectives.all_reduce_gradients`) then yields exactly
-the gradient of the global loss, the same as one worker holding the whole batch.
+into its own queries and passages; summing the workers' gradients
+(:func:`trainer.collectives.all_reduce_gradients`) then yields exactly the gradient of the global loss, the same
+as one worker holding the whole batch.
 
 **LM loss.** Next-token cross-entropy on the thought tokens and the end token only (labels mark them), averaged over
 the thought tokens of the global batch. The vocabulary projection runs only on those positions. A batch with no
@@ -57,9 +58,7 @@ def info_nce(
     return F.cross_entropy(scores, targets)
 
 
-def lm_loss_sum(
-    hidden: torch.Tensor, labels: torch.Tensor, lm_head: torch.nn.Module
-) -> tuple[torch.Tensor, int]:
+def lm_loss_sum(hidden: torch.Tensor, labels: torch.Tensor, lm_head: torch.nn.Module) -> tuple[torch.Tensor, int]:
     """Summed next-token cross-entropy over labelled positions, projecting only those hidden states.
 
     Args:

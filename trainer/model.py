@@ -113,9 +113,7 @@ class O1Model:
 
         path = Path(path)
         if not (path / "config.json").exists():
-            raise ConfigError(
-                f"no Hugging Face model in {path} (config.json missing); see `o1embed model prepare`"
-            )
+            raise ConfigError(f"no Hugging Face model in {path} (config.json missing); see `o1embed model prepare`")
         device = torch.device(device) if not isinstance(device, torch.device) else device
         if isinstance(dtype, str):
             dtype = resolve_dtype(dtype, device)

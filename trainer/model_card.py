@@ -50,9 +50,7 @@ def _datasets(source: dict) -> tuple[list[str], list[str]]:
             f"`_manifests/dataset={name}/split={source.get('split')}/version={source.get('version')}/README.md`)"
         )
         return [name], [line]
-    return [], [
-        f"- examples `{source.get('examples_path')}`, corpus `{source.get('corpus_path')}` (Parquet files)"
-    ]
+    return [], [f"- examples `{source.get('examples_path')}`, corpus `{source.get('corpus_path')}` (Parquet files)"]
 
 
 def evaluation_rows(report_dir: str | Path) -> list[dict]:
@@ -126,9 +124,7 @@ def build_model_card(model_dir: str | Path, state: dict) -> str:
         ("seed", cfg.get("seed")),
         (
             "lengths query / thought / passage",
-            "/".join(
-                str(model.get(k)) for k in ("max_query_tokens", "max_thought_tokens", "max_passage_tokens")
-            ),
+            "/".join(str(model.get(k)) for k in ("max_query_tokens", "max_thought_tokens", "max_passage_tokens")),
         ),
         ("first <emb> after the query", model.get("first_emb")),
         ("dtype", model.get("dtype")),
@@ -183,9 +179,7 @@ def build_model_card(model_dir: str | Path, state: dict) -> str:
 def _losses(result: dict) -> str | None:
     if result.get("loss") is None:
         return None
-    parts = [
-        f"{result.get(k):.4f}" if result.get(k) is not None else "–" for k in ("loss", "contrastive", "lm")
-    ]
+    parts = [f"{result.get(k):.4f}" if result.get(k) is not None else "–" for k in ("loss", "contrastive", "lm")]
     return f"{parts[0]} ({parts[1]}, {parts[2]})"
 
 

@@ -37,9 +37,7 @@ def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training
             ax.plot(steps, values, label=label, linewidth=1.2)
             continue
         line = ax.plot(steps, values, linewidth=0.6, alpha=0.3)[0]
-        smooth = [
-            sum(values[max(0, i - window + 1) : i + 1]) / min(i + 1, window) for i in range(len(values))
-        ]
+        smooth = [sum(values[max(0, i - window + 1) : i + 1]) / min(i + 1, window) for i in range(len(values))]
         ax.plot(steps, smooth, color=line.get_color(), label=f"{label} (mean of {window})", linewidth=1.4)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")

@@ -61,9 +61,7 @@ def resolve_backbone(model: str | Path | None) -> Path:
     return path
 
 
-def prepare_gguf_model(
-    gguf: str | Path | None = None, output: str | Path | None = None, force: bool = False
-) -> Path:
+def prepare_gguf_model(gguf: str | Path | None = None, output: str | Path | None = None, force: bool = False) -> Path:
     """Convert a GGUF file to a Hugging Face folder (fp32 safetensors plus tokenizer), once.
 
     Args:

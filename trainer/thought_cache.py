@@ -70,9 +70,7 @@ class ThoughtCache:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for k, ids, texts in db.execute(
-                    f"SELECT key, ids, texts FROM thoughts WHERE key IN ({marks})", chunk
-                ):
+                for k, ids, texts in db.execute(f"SELECT key, ids, texts FROM thoughts WHERE key IN ({marks})", chunk):
                     out[k] = (json.loads(ids), json.loads(texts))
         return out
 
@@ -97,9 +95,7 @@ class ThoughtCache:
 
             def memoised(f: Path) -> str:
                 st = f.stat()
-                row = db.execute(
-                    "SELECT size, mtime, sha256 FROM checksums WHERE path = ?", (str(f),)
-                ).fetchone()
+                row = db.execute("SELECT size, mtime, sha256 FROM checksums WHERE path = ?", (str(f),)).fetchone()
                 if row and row[0] == st.st_size and row[1] == st.st_mtime:
                     return row[2]
                 digest = sha256_file(f)

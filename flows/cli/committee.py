@@ -20,16 +20,12 @@ from o1embed.tasks.shards import only_version
 
 
 def register(app: typer.Typer) -> None:
-    committee_app = typer.Typer(
-        no_args_is_help=True, help="Retrieval committee: judge thoughts, write examples."
-    )
+    committee_app = typer.Typer(no_args_is_help=True, help="Retrieval committee: judge thoughts, write examples.")
     app.add_typer(committee_app, name="committee")
 
     @committee_app.command("run")
     def run_cmd(
-        output_root: str = typer.Argument(
-            ..., help="Synthesis output folder (holds candidates/ and _manifests/)."
-        ),
+        output_root: str = typer.Argument(..., help="Synthesis output folder (holds candidates/ and _manifests/)."),
         dataset: str = typer.Option(None, help="Dataset name (default: the only one)."),
         split: str = typer.Option(None, help="Split (default: the only one)."),
         version: str = typer.Option(None, help="Dataset version (default: the only one)."),
@@ -83,9 +79,7 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         output_root: str = typer.Argument(..., help="Synthesis output folder."),
         out: str = typer.Option(..., help="JSONL file to write."),
-        format: str = typer.Option(
-            "flagembedding", "--format", help="Only 'flagembedding' (query/pos/neg JSONL)."
-        ),
+        format: str = typer.Option("flagembedding", "--format", help="Only 'flagembedding' (query/pos/neg JSONL)."),
         dataset: str = typer.Option(None),
         split: str = typer.Option(None),
         version: str = typer.Option(None),
@@ -95,8 +89,6 @@ def register(app: typer.Typer) -> None:
         from o1embed.tasks.committee.export import export_flagembedding
 
         if format != "flagembedding":
-            raise typer.BadParameter(
-                f"unknown format {format!r}; supported: flagembedding", param_hint="--format"
-            )
+            raise typer.BadParameter(f"unknown format {format!r}; supported: flagembedding", param_hint="--format")
         n = export_flagembedding(only_version(output_root, dataset, split, version), out, fold_thought)
         typer.echo(f"wrote {n} examples to {out}")

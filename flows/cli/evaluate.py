@@ -46,12 +46,8 @@ def register(app: typer.Typer) -> None:
             help="Bundled set names (data/beir/<name>) or BEIR folders; none means the config's (default: every "
             "bundled set).",
         ),
-        model: str = typer.Option(
-            None, "--model", help="Trained O1 model folder (enables the trained-model systems)."
-        ),
-        backbone: str = typer.Option(
-            None, "--backbone", help="The backbone before training (enables 'backbone')."
-        ),
+        model: str = typer.Option(None, "--model", help="Trained O1 model folder (enables the trained-model systems)."),
+        backbone: str = typer.Option(None, "--backbone", help="The backbone before training (enables 'backbone')."),
         system: list[str] = typer.Option(
             None,
             "--system",
@@ -62,9 +58,7 @@ def register(app: typer.Typer) -> None:
         out: str = typer.Option(None, "--out", help="Report folder (out_dir)."),
         config: str = typer.Option(None, "--config", help=CONFIG_HELP),
         sets: list[str] = typer.Option([], "--set", help=SET_HELP),
-        flow: bool = typer.Option(
-            False, "--flow", help="Run as the Prefect flow 'evaluate' (artifacts, run history)."
-        ),
+        flow: bool = typer.Option(False, "--flow", help="Run as the Prefect flow 'evaluate' (artifacts, run history)."),
     ) -> None:
         """Evaluate retrieval systems on BEIR folders: per-query Parquet, markdown table, bar chart.
 

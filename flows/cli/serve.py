@@ -24,9 +24,7 @@ def register(app: typer.Typer) -> None:
         max_batch: int = typer.Option(64, help="Inputs per encoder batch."),
         max_pending: int = typer.Option(4096, help="Inputs in flight before requests get 503."),
         thoughts: int = typer.Option(1, help="m: thoughts per query (averaged)."),
-        max_new_tokens: int = typer.Option(
-            128, help="Thought budget (capped by the model's thought length)."
-        ),
+        max_new_tokens: int = typer.Option(128, help="Thought budget (capped by the model's thought length)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda."),
         dtype: str = typer.Option("auto", help="auto | float32 | bfloat16."),
         api_key_env: str = typer.Option(
@@ -59,7 +57,5 @@ def register(app: typer.Typer) -> None:
                 query_batch_size=max_batch,
             ),
         )
-        typer.echo(
-            f"serving {model_dir} at http://{host}:{port}/v1 as {', '.join(cfg.model_names())}", err=True
-        )
+        typer.echo(f"serving {model_dir} at http://{host}:{port}/v1 as {', '.join(cfg.model_names())}", err=True)
         uvicorn.run(build_app(encoder, cfg), host=host, port=port, log_level="info")

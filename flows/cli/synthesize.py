@@ -25,9 +25,7 @@ def register(app: typer.Typer) -> None:
         dataset_dir: str = typer.Option(None, help="BEIR-layout folder (or dataset_dir in --config)."),
         config: str = typer.Option(None, "--config", help=CONFIG_HELP),
         sets: list[str] = typer.Option([], "--set", help=SET_HELP),
-        judge: bool = typer.Option(
-            True, "--judge/--no-judge", help="Run the committee after the candidates."
-        ),
+        judge: bool = typer.Option(True, "--judge/--no-judge", help="Run the committee after the candidates."),
     ) -> None:
         """Write K candidate thoughts per judged query as Parquet shards with a manifest."""
         from o1embed.flows.synthesize import synthesize

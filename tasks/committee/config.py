@@ -59,9 +59,7 @@ class CommitteeConfig(BaseModel):
     negatives_from: Literal["chosen", "query"] = Field(
         "chosen", description="search query for mining: the chosen example's search query, or the bare query"
     )
-    negatives_depth: int = Field(
-        100, ge=1, description="top-k per member fused (reciprocal-rank fusion) for mining"
-    )
+    negatives_depth: int = Field(100, ge=1, description="top-k per member fused (reciprocal-rank fusion) for mining")
     rrf_k: int = Field(60, ge=1, description="reciprocal-rank-fusion constant")
     batch_queries: int = Field(
         64,
@@ -74,9 +72,7 @@ class CommitteeConfig(BaseModel):
         description="hold members in Ray actors (else in the calling process)",
         json_schema_extra=RUN_ONLY,
     )
-    actor_num_cpus: float = Field(
-        1.0, gt=0, description="CPUs reserved per member actor", json_schema_extra=RUN_ONLY
-    )
+    actor_num_cpus: float = Field(1.0, gt=0, description="CPUs reserved per member actor", json_schema_extra=RUN_ONLY)
     actor_num_gpus: float = Field(
         0.0, ge=0, description="GPUs reserved per dense member actor (0 on CPU)", json_schema_extra=RUN_ONLY
     )

@@ -184,9 +184,7 @@ def judge_items(
                 else f"no candidate beats the bare query (winner {res.winner}, mean gain "
                 f"{res.mean_gain[res.winner_pos]:+.4f})"
             )
-            errors.append(
-                error_row(STAGE, f"{why}; dropped by no_gain_policy=drop", query_id=it.query_id, file=shard)
-            )
+            errors.append(error_row(STAGE, f"{why}; dropped by no_gain_policy=drop", query_id=it.query_id, file=shard))
             continue
         mine_row = chosen_row if config.negatives_from == "chosen" else b
         exclude = set(it.positives.tolist())

@@ -36,9 +36,7 @@ def flagembedding_records(examples: pa.Table, corpus: pa.Table, fold_thought: bo
     for row in examples.select(cols).to_pylist():
         missing = [d for d in row["positive_ids"] + row["negative_ids"] if d not in text]
         if missing:
-            raise InputError(
-                f"documents {missing[:5]} are not in the corpus", field="query_id=" + row["query_id"]
-            )
+            raise InputError(f"documents {missing[:5]} are not in the corpus", field="query_id=" + row["query_id"])
         thought = row["thought"] or ""
         query = f"{row['query']} {thought}".strip() if fold_thought else row["query"]
         yield {
@@ -67,9 +65,7 @@ def export_flagembedding(dv: DatasetVersion, out_path: str | Path, fold_thought:
     out_path = local_path("out", out_path)
     examples = read_current_examples(dv)  # an edited query's earlier example is superseded
     if examples.num_rows == 0:
-        raise InputError(
-            "no examples to export (run the committee first)", file=str(dv.table_dir("examples"))
-        )
+        raise InputError("no examples to export (run the committee first)", file=str(dv.table_dir("examples")))
     n = 0
     with open_atomic(out_path) as f:
         for rec in flagembedding_records(examples, dv.read("corpus"), fold_thought):

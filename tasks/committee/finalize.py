@@ -101,11 +101,7 @@ def finalize(
         "stats_path": str(stats_path.relative_to(Path(dv.root))),
         "histogram_path": str(png_path.relative_to(Path(dv.root))),
     }
-    body = {
-        k: v for k, v in manifest.items() if k not in ("revision", "dataset", "split", "version", "tables")
-    }
+    body = {k: v for k, v in manifest.items() if k not in ("revision", "dataset", "split", "version", "tables")}
     body["committee"] = section
     manifest_path = dv.write_manifest(revision, body)
-    return CommitteeResult(
-        stats, str(stats_path), str(png_path), str(manifest_path), revision, shard_summaries
-    )
+    return CommitteeResult(stats, str(stats_path), str(png_path), str(manifest_path), revision, shard_summaries)

@@ -118,9 +118,7 @@ def build_items(
                 )
             )
         elif t is None or not t.strip():
-            errors.append(
-                error_row(STAGE, "empty thought; not judged", query_id=q, candidate_idx=k, file=shard)
-            )
+            errors.append(error_row(STAGE, "empty thought; not judged", query_id=q, candidate_idx=k, file=shard))
         else:
             by_query[q][k] = t
     items = []
@@ -130,9 +128,7 @@ def build_items(
             continue
         pos_ids = positives.get(q, [])
         if not pos_ids:
-            errors.append(
-                error_row(STAGE, "no positive document for this query in pairs", query_id=q, file=shard)
-            )
+            errors.append(error_row(STAGE, "no positive document for this query in pairs", query_id=q, file=shard))
             continue
         known = [d for d in pos_ids if d in corpus.position]
         if not known:

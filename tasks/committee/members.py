@@ -67,9 +67,7 @@ def _fit_member(spec: RetrieverSpec, doc_ids: list[str], texts: list[str]):
 class LocalMembers:
     """Members fitted in the calling process; they score one after another."""
 
-    def __init__(
-        self, retrievers: list, infos: list[dict] | None = None, soft_scales: list[float] | None = None
-    ):
+    def __init__(self, retrievers: list, infos: list[dict] | None = None, soft_scales: list[float] | None = None):
         """Wrap fitted retrievers (any objects with the :class:`~tasks.retrievers.Retriever` interface).
 
         Args:

@@ -53,14 +53,10 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
     out["judged_queries"] = judged.height
     n_m = max(len(members), 1)
     out["vote_distribution"] = (
-        {f"{v}/{n_m}": c for v, c in sorted(judged.group_by("votes").len().iter_rows())}
-        if judged.height
-        else {}
+        {f"{v}/{n_m}": c for v, c in sorted(judged.group_by("votes").len().iter_rows())} if judged.height else {}
     )
     out["beats_query_fraction"] = float(judged["beats_query"].mean()) if judged.height else 0.0
-    winner_gain = [
-        g[w_pos] for g, w_pos in zip(judged["candidate_gains"].to_list(), _winner_pos(judged), strict=True)
-    ]
+    winner_gain = [g[w_pos] for g, w_pos in zip(judged["candidate_gains"].to_list(), _winner_pos(judged), strict=True)]
     out["mean_gain_winner"] = float(np.mean(winner_gain)) if winner_gain else 0.0
     all_gains = [x for g in judged["candidate_gains"].to_list() for x in g]
     out["mean_gain_any_candidate"] = float(np.mean(all_gains)) if all_gains else 0.0
@@ -100,10 +96,7 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
 
 
 def _winner_pos(judged: pl.DataFrame) -> list[int]:
-    return [
-        c.index(w)
-        for c, w in zip(judged["candidate_idxs"].to_list(), judged["winner_idx"].to_list(), strict=True)
-    ]
+    return [c.index(w) for c, w in zip(judged["candidate_idxs"].to_list(), judged["winner_idx"].to_list(), strict=True)]
 
 
 def statistics_rows(stats: dict) -> list[dict]:

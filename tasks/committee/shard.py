@@ -43,14 +43,10 @@ def load_inputs(dv: DatasetVersion) -> StageInputs:
     """
     corpus = dv.read("corpus")
     if corpus.num_rows == 0:
-        raise InputError(
-            "no corpus snapshot (run the synthesis stage first)", file=str(dv.table_dir("corpus"))
-        )
+        raise InputError("no corpus snapshot (run the synthesis stage first)", file=str(dv.table_dir("corpus")))
     queries = dv.read("queries", columns=["query_id", "text"]).to_pydict()
     if not queries["query_id"]:
-        raise InputError(
-            "no queries snapshot (run the synthesis stage first)", file=str(dv.table_dir("queries"))
-        )
+        raise InputError("no queries snapshot (run the synthesis stage first)", file=str(dv.table_dir("queries")))
     return StageInputs(
         corpus=CorpusIndex.from_table(corpus),
         query_text=dict(zip(queries["query_id"], queries["text"], strict=True)),
@@ -85,9 +81,7 @@ def run_shard(
         candidates = pq.read_table(path, columns=["query_id", "candidate_idx", "thought"])
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"cannot read candidates shard: {exc}", file=str(path)) from exc
-    items, errors = build_items(
-        query_ids, inputs.query_text, inputs.positives, candidates, inputs.corpus, shard
-    )
+    items, errors = build_items(query_ids, inputs.query_text, inputs.positives, candidates, inputs.corpus, shard)
     # Live counters for the flow that waits on this shard (it may run in a Ray task on another machine).
     progress = ProgressWriter(progress_path(dv, STAGE, shard), total=len(query_ids))
     progress.update(force=True, errors=len(errors))

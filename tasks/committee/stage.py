@@ -117,14 +117,8 @@ def run_committee(
         members = members or start_members(config, inputs.corpus.doc_ids, inputs.corpus.texts)
     try:
         if todo:
-            summaries = run_shards(
-                todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config)
-            )
-        info = (
-            members.info()
-            if members is not None
-            else (dv.manifest() or {}).get("committee", {}).get("members", [])
-        )
+            summaries = run_shards(todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config))
+        info = members.info() if members is not None else (dv.manifest() or {}).get("committee", {}).get("members", [])
     finally:
         if own and members is not None:
             members.stop()

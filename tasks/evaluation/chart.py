@@ -47,9 +47,7 @@ def render_chart(summary: pl.DataFrame, systems: list[str]) -> bytes:
     axes[-1].set_xticks(x, datasets, rotation=20, ha="right")
     axes[0].set_title("Retrieval quality per dataset and system")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, loc="lower center", ncols=min(4, max(1, len(systems))), fontsize=8, frameon=False
-    )
+    fig.legend(handles, labels, loc="lower center", ncols=min(4, max(1, len(systems))), fontsize=8, frameon=False)
     rows = -(-max(1, len(systems)) // 4)
     fig.tight_layout(rect=(0, 0.035 * rows, 1, 1))
     return png_bytes(fig, dpi=110)
@@ -75,9 +73,7 @@ def render_cost_quality(sweep: pl.DataFrame) -> bytes:
         for point, marker in (("never", "s"), ("always", "^")):
             hit = part.filter(pl.col("point") == point)
             if hit.height:
-                ax.plot(
-                    hit["thought_share"], hit["ndcg_at_10"], marker, color=colour, ms=9, mfc="none", mew=2
-                )
+                ax.plot(hit["thought_share"], hit["ndcg_at_10"], marker, color=colour, ms=9, mfc="none", mew=2)
     ax.plot([], [], "s", color="gray", mfc="none", mew=2, label="never")
     ax.plot([], [], "^", color="gray", mfc="none", mew=2, label="always")
     ax.set_xlabel("share of queries that thought")

@@ -46,8 +46,9 @@ class SystemSpec(BaseModel):
     kind: SystemKind = Field(description="bm25 | dense | encoder | expansion (see the class docstring).")
     model: str | None = Field(
         default=None,
-        description="A model path, or a role: 'trained' (EvalConfig.model_path), 'backbone' (EvalConfig.backbone_path), "
-        "'minilm' (the packaged all-MiniLM-L6-v2). Required for dense, encoder and expansion.",
+        description="A model path, or a role: 'trained' (EvalConfig.model_path), "
+        "'backbone' (EvalConfig.backbone_path), 'minilm' (the packaged all-MiniLM-L6-v2). "
+        "Required for dense, encoder and expansion.",
     )
     think: bool | ThinkMode = Field(
         default=False,
@@ -132,12 +133,8 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
         ),
         SystemSpec(name="bm25-thought", kind="expansion", model="trained", num_thoughts=1, baseline="bm25"),
         SystemSpec(name="trained-never", kind="encoder", model="trained", think="never"),
-        SystemSpec(
-            name="trained-always", kind="encoder", model="trained", think="always", baseline="trained-never"
-        ),
-        SystemSpec(
-            name="trained-auto", kind="encoder", model="trained", think="auto", baseline="trained-never"
-        ),
+        SystemSpec(name="trained-always", kind="encoder", model="trained", think="always", baseline="trained-never"),
+        SystemSpec(name="trained-auto", kind="encoder", model="trained", think="auto", baseline="trained-never"),
         SystemSpec(
             name="trained-auto-fused",
             kind="encoder",
@@ -146,9 +143,7 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
             fusion_alpha=fusion_alpha,
             baseline="trained-never",
         ),
-        SystemSpec(
-            name="bm25-thought-auto", kind="expansion", model="trained", think="auto", baseline="bm25"
-        ),
+        SystemSpec(name="bm25-thought-auto", kind="expansion", model="trained", think="auto", baseline="bm25"),
     ]
     return {s.name: s for s in specs}
 
@@ -176,12 +171,8 @@ class EvalConfig(BaseModel):
         description="Systems to compare: preset names or specs. None: bm25 and minilm, plus the trained-model "
         "systems when model_path is set and 'backbone' when backbone_path is set.",
     )
-    out_dir: str | None = Field(
-        default=None, description="Report folder; default <runs_root>/reports/<timestamp>."
-    )
-    max_queries: int | None = Field(
-        default=None, ge=1, description="Evaluate only the first N judged queries."
-    )
+    out_dir: str | None = Field(default=None, description="Report folder; default <runs_root>/reports/<timestamp>.")
+    max_queries: int | None = Field(default=None, ge=1, description="Evaluate only the first N judged queries.")
     corpus_sample: int | None = Field(
         default=None,
         ge=0,
@@ -192,9 +183,7 @@ class EvalConfig(BaseModel):
     doc_max_tokens: int | None = Field(
         default=256, ge=1, description="Documents are cut to this many tokens by dense and encoder systems."
     )
-    top_k: int = Field(
-        default=100, ge=10, description="Documents retrieved per query (Recall@100 needs >= 100)."
-    )
+    top_k: int = Field(default=100, ge=10, description="Documents retrieved per query (Recall@100 needs >= 100).")
     ignore_identical_ids: bool | None = Field(
         default=None,
         description="Drop retrieved documents whose id equals the query id (BEIR). None: on for dataset names "
@@ -206,12 +195,8 @@ class EvalConfig(BaseModel):
         description="Corpora with more documents than this are searched with a FAISS index.",
     )
     faiss_index: str = Field(default="Flat", description="faiss.index_factory string (inner-product metric).")
-    batch_size: int = Field(
-        default=32, ge=1, description="Encoding batch size for dense and encoder systems."
-    )
-    device: str | None = Field(
-        default=None, description="Device for dense and encoder systems (None: their default)."
-    )
+    batch_size: int = Field(default=32, ge=1, description="Encoding batch size for dense and encoder systems.")
+    device: str | None = Field(default=None, description="Device for dense and encoder systems (None: their default).")
     dtype: str | None = Field(
         default=None,
         description="Weights dtype of encoder systems (float32, bfloat16, ...; None: the encoder's auto, fp32 on "
@@ -227,9 +212,7 @@ class EvalConfig(BaseModel):
         description="Queries are cut to this many tokens by encoder systems; None = each model's own length "
         "(32 for cpu-small). Long-query sets (BIRCO: 150-230 tokens) want 256.",
     )
-    fusion_alpha: float = Field(
-        default=0.5, ge=0, le=1, description="alpha of the trained-auto-fused preset."
-    )
+    fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="alpha of the trained-auto-fused preset.")
     cost_quality_system: str | None = Field(
         default="trained-auto",
         description="The auto system whose threshold is swept for the cost-quality plot (skipped when the run "
@@ -258,8 +241,7 @@ class EvalConfig(BaseModel):
     doc_chunk_size: int = Field(
         default=512,
         ge=1,
-        description="Documents per cached chunk: an interrupted corpus encoding resumes from its last whole "
-        "chunk.",
+        description="Documents per cached chunk: an interrupted corpus encoding resumes from its last whole chunk.",
     )
 
     @model_validator(mode="after")
@@ -297,9 +279,7 @@ def resolve_systems(config: EvalConfig) -> list[SystemSpec]:
     for item in items:
         if isinstance(item, str):
             if item not in presets:
-                raise ConfigError(
-                    f"unknown system {item!r}; presets: {', '.join(presets)} (or give a SystemSpec)"
-                )
+                raise ConfigError(f"unknown system {item!r}; presets: {', '.join(presets)} (or give a SystemSpec)")
             specs.append(presets[item])
         elif isinstance(item, dict):
             specs.append(SystemSpec.model_validate(item))
@@ -316,8 +296,7 @@ def resolve_systems(config: EvalConfig) -> list[SystemSpec]:
             raise ConfigError(f"system {s.name!r} needs the backbone: set backbone_path")
     present = set(names)
     return [
-        s if s.baseline is None or s.baseline in present else s.model_copy(update={"baseline": None})
-        for s in specs
+        s if s.baseline is None or s.baseline in present else s.model_copy(update={"baseline": None}) for s in specs
     ]
 
 

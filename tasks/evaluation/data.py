@@ -166,9 +166,7 @@ def load_eval_data(
     in_corpus = set(doc_ids)
     wanted = set(query_ids)
     qrels: dict[str, dict[str, int]] = {q: {} for q in query_ids}
-    for q, d, s in zip(
-        *(res.pairs.column(c).to_pylist() for c in ("query_id", "doc_id", "score")), strict=True
-    ):
+    for q, d, s in zip(*(res.pairs.column(c).to_pylist() for c in ("query_id", "doc_id", "score")), strict=True):
         if q in wanted and d in in_corpus:
             qrels[q][d] = int(s)
     identical = "arguana" in folder.name.lower() if ignore_identical_ids is None else ignore_identical_ids

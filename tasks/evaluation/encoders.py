@@ -79,9 +79,7 @@ def encode_queries(encoder: QueryDocEncoder, queries: list[str], spec: SystemSpe
         ) from exc
     vecs = np.asarray(raw, dtype=np.float32)  # (n, dim)
     if vecs.shape[0] != len(queries):
-        raise ConfigError(
-            f"{type(encoder).__name__} returned {vecs.shape[0]} vectors for {len(queries)} queries"
-        )
+        raise ConfigError(f"{type(encoder).__name__} returned {vecs.shape[0]} vectors for {len(queries)} queries")
     thinking = spec.mode != "never"
     thoughts = _thought_lists(getattr(encoder, "thoughts", None), len(queries)) if thinking else None
     records = getattr(encoder, "records", None)
@@ -96,9 +94,7 @@ def encode_queries(encoder: QueryDocEncoder, queries: list[str], spec: SystemSpe
             for r in records
         ]
     else:  # an encoder without records: whether it thought is read off its thoughts
-        costs = [
-            QueryCost(bool(thoughts and any(t.strip() for t in thoughts[i]))) for i in range(len(queries))
-        ]
+        costs = [QueryCost(bool(thoughts and any(t.strip() for t in thoughts[i]))) for i in range(len(queries))]
     return QueryVectors(vecs, thoughts, encoder_details(encoder, spec, call["num_thoughts"]), costs)
 
 

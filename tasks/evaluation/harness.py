@@ -151,8 +151,7 @@ def evaluate_systems(
                 }
             )
         mean = {
-            m: float(np.mean([r[m] for r in rows[-len(data.query_ids) :]]))
-            for m in ("ndcg_at_10", "recall_at_100")
+            m: float(np.mean([r[m] for r in rows[-len(data.query_ids) :]])) for m in ("ndcg_at_10", "recall_at_100")
         }
         log.info(
             "%s / %s: nDCG@10 %.4f, Recall@100 %.4f over %d queries (%.1f s)",
@@ -166,9 +165,7 @@ def evaluate_systems(
         if sweep_system and system.spec.name == sweep_system and hasattr(system, "cost_quality"):
             sweep = system.cost_quality(data, k, list(thresholds or []))
             if not sweep:
-                log.info(
-                    "%s: the encoder reports no close probabilities; no cost-quality sweep", sweep_system
-                )
+                log.info("%s: the encoder reports no close probabilities; no cost-quality sweep", sweep_system)
     info = dataset_info(data)
     info["system_details"] = details
     return DatasetResult(pa.Table.from_pylist(rows, schema=PER_QUERY), info, timing, sweep)

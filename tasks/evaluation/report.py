@@ -1,4 +1,4 @@
-"""The evaluation report: per-query Parquet, summary and delta tables, a markdown page, a bar chart, a cost-quality plot.
+"""The evaluation report: per-query Parquet, summary and delta tables, a markdown page, charts.
 
 Files written by :func:`write_report` (atomically) into one folder::
 
@@ -131,21 +131,13 @@ def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.Dat
                     "worse": int((d_ndcg < -1e-12).sum()),
                     "queries": part.height,
                     "tied": int((d_ndcg.abs() <= 1e-12).sum()),
-                    "p_value": paired_p_value(
-                        part["ndcg_at_10"].to_numpy(), part["ndcg_at_10_base"].to_numpy()
-                    ),
+                    "p_value": paired_p_value(part["ndcg_at_10"].to_numpy(), part["ndcg_at_10_base"].to_numpy()),
                 }
             )
     if not rows:
         return pl.DataFrame(
             schema={
-                c: (
-                    pl.String
-                    if c in cols[:3]
-                    else pl.Float64
-                    if c.startswith("delta") or c == "p_value"
-                    else pl.Int64
-                )
+                c: (pl.String if c in cols[:3] else pl.Float64 if c.startswith("delta") or c == "p_value" else pl.Int64)
                 for c in cols
             }
         )
@@ -225,9 +217,7 @@ def setup_lines(report: EvalReport) -> list[str]:
         if cfg.doc_max_tokens
         else "Documents are not cut (each model's own maximum length applies); BM25 reads whole documents."
     )
-    queries = (
-        "all judged queries" if cfg.max_queries is None else f"the first {cfg.max_queries} judged queries"
-    )
+    queries = "all judged queries" if cfg.max_queries is None else f"the first {cfg.max_queries} judged queries"
     corpus = (
         "the full corpus"
         if cfg.corpus_sample is None
@@ -308,10 +298,7 @@ def render_markdown(report: EvalReport, chart_name: str = "metrics.png") -> str:
         "",
         markdown_table(
             ["system", *datasets],
-            [
-                [sp.name, *(summary_value(s, ds, sp.name, "ndcg_at_10") for ds in datasets)]
-                for sp in report.systems
-            ],
+            [[sp.name, *(summary_value(s, ds, sp.name, "ndcg_at_10") for ds in datasets)] for sp in report.systems],
         ),
         "",
         "## All metrics",
@@ -452,9 +439,7 @@ def write_report(report: EvalReport, out_dir: Path) -> dict[str, Path]:
         ),  # fmt: skip
     }
     if report.cost_quality.height:
-        paths["cost_quality"] = write_parquet_atomic(
-            out_dir / "cost_quality.parquet", report.cost_quality.to_arrow()
-        )
+        paths["cost_quality"] = write_parquet_atomic(out_dir / "cost_quality.parquet", report.cost_quality.to_arrow())
         paths["cost_quality_chart"] = write_bytes_atomic(
             out_dir / "cost_quality.png", render_cost_quality(report.cost_quality)
         )

@@ -101,9 +101,7 @@ def encoder_options(spec: SystemSpec) -> dict[str, Any]:
 
 def corpus_fingerprint(data: EvalData) -> str:
     """sha256 of the searched corpus: ids, and titles and texts apart (encoders read them apart)."""
-    return corpus_hash(
-        data.doc_ids, [json.dumps([t, x]) for t, x in zip(data.titles, data.texts, strict=True)]
-    )
+    return corpus_hash(data.doc_ids, [json.dumps([t, x]) for t, x in zip(data.titles, data.texts, strict=True)])
 
 
 class Resources:
@@ -213,9 +211,7 @@ class Resources:
         self._doc_vectors[key] = vecs
         return vecs
 
-    def _encode_in_chunks(
-        self, name: str, encoder: QueryDocEncoder, data: EvalData, cache_file: Path
-    ) -> np.ndarray:
+    def _encode_in_chunks(self, name: str, encoder: QueryDocEncoder, data: EvalData, cache_file: Path) -> np.ndarray:
         """Encode the corpus ``doc_chunk_size`` documents at a time, each chunk saved as it completes.
 
         Chunks already on disk (from an interrupted run with the same model, corpus and truncation) are loaded,
@@ -237,9 +233,7 @@ class Resources:
                     chunks.append(vecs)
                     reused += 1
                     continue
-            vecs = _check_rows(
-                encoder.encode_documents(titles[start:end], texts[start:end]), end - start, name
-            )
+            vecs = _check_rows(encoder.encode_documents(titles[start:end], texts[start:end]), end - start, name)
             _save_npy(part, vecs)
             chunks.append(vecs)
             log.info("%s: %d/%d documents encoded", name, end, n)

@@ -23,9 +23,7 @@ from o1embed.tasks.retrievers.base import top_k
 log = logging.getLogger(__name__)
 
 
-def exact_search(
-    queries: np.ndarray, docs: np.ndarray, k: int, batch_size: int = 256
-) -> tuple[np.ndarray, np.ndarray]:
+def exact_search(queries: np.ndarray, docs: np.ndarray, k: int, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k by inner product.
 
     Args:

@@ -110,9 +110,7 @@ class EncoderSystem:
 
     def _search(self, queries: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.resources.config
-        return dense_search(
-            queries, docs, k, faiss_threshold=cfg.faiss_threshold, index_factory=cfg.faiss_index
-        )
+        return dense_search(queries, docs, k, faiss_threshold=cfg.faiss_threshold, index_factory=cfg.faiss_index)
 
     def cost_quality(self, data: EvalData, k: int, thresholds: list[float]) -> list[dict[str, Any]]:
         """nDCG@10 against the share of queries that thought, as auto mode's threshold sweeps.
@@ -127,9 +125,7 @@ class EncoderSystem:
             encoder reports no close probabilities.
         """
         spec = self.spec.model_copy(update={"fusion_alpha": None})
-        skip = self.resources.query_vectors(
-            spec.model_copy(update={"think": "auto", "close_threshold": 0.0}), data
-        )
+        skip = self.resources.query_vectors(spec.model_copy(update={"think": "auto", "close_threshold": 0.0}), data)
         p_close = np.array([np.nan if c.p_close is None else c.p_close for c in skip.costs])
         if np.isnan(p_close).any():
             return []

@@ -38,9 +38,7 @@ class BM25Tokenizer:
         stemmer: a PyStemmer language (``"english"``) or None.
     """
 
-    def __init__(
-        self, lower: bool = True, stopwords: str | list[str] | None = "en", stemmer: str | None = "english"
-    ):
+    def __init__(self, lower: bool = True, stopwords: str | list[str] | None = "en", stemmer: str | None = "english"):
         self.lower, self.stopwords, self.stemmer_name = lower, stopwords, stemmer
         self._stemmer = None
         if stemmer:

@@ -63,9 +63,7 @@ class DenseRetriever:
     ):
         self.model_path = Path(model_path)
         if not self.model_path.is_dir():
-            raise ConfigError(
-                f"dense model folder {self.model_path} does not exist (only local folders are used)"
-            )
+            raise ConfigError(f"dense model folder {self.model_path} does not exist (only local folders are used)")
         self.name, self.batch_size, self.query_prompt = name, batch_size, query_prompt
         self.cache, self.device = cache, device
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "embeddings"

@@ -26,9 +26,7 @@ class RetrieverSpec(BaseModel):
         "bm25s",
         description="bm25s (batched BM25), rank_bm25 (rank-bm25's BM25Okapi) or dense (sentence-transformers)",
     )
-    name: str | None = Field(
-        None, description="member name in tables; derived from kind and parameters when unset"
-    )
+    name: str | None = Field(None, description="member name in tables; derived from kind and parameters when unset")
     # BM25
     k1: float = Field(1.5, description="BM25 k1")
     b: float = Field(0.75, description="BM25 b")
@@ -43,9 +41,7 @@ class RetrieverSpec(BaseModel):
     )
     batch_size: int = Field(64, ge=1, description="dense encoding batch size", json_schema_extra=RUN_ONLY)
     max_seq_length: int | None = Field(256, description="dense truncation in word pieces")
-    query_prompt: str = Field(
-        "", description="text prepended to each search query (dense instruction models)"
-    )
+    query_prompt: str = Field("", description="text prepended to each search query (dense instruction models)")
     cache: bool = Field(
         True,
         description="cache dense corpus embeddings under cache_root()/embeddings",

@@ -27,9 +27,7 @@ class SynthesisConfig(BaseModel):
         json_schema_extra=RUN_ONLY,
     )
     split: str = Field("train", description="qrels split whose (query, positive) pairs get thoughts.")
-    dataset_name: str | None = Field(
-        None, description="Name in the output partition; default: the folder name."
-    )
+    dataset_name: str | None = Field(None, description="Name in the output partition; default: the folder name.")
     output_dir: str | None = Field(
         None, description="Output root; default: <data root>/runs/<dataset>.", json_schema_extra=RUN_ONLY
     )
@@ -51,9 +49,7 @@ class SynthesisConfig(BaseModel):
     cache_dir: str | None = Field(
         None, description="LLM response cache; default: <data root>/cache/llm.", json_schema_extra=RUN_ONLY
     )
-    use_cache: bool = Field(
-        True, description="Reuse cached successful responses.", json_schema_extra=RUN_ONLY
-    )
+    use_cache: bool = Field(True, description="Reuse cached successful responses.", json_schema_extra=RUN_ONLY)
     parallel_shards: int = Field(
         2, ge=1, description="Shards in flight at once (Ray tasks).", json_schema_extra=RUN_ONLY
     )

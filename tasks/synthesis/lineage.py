@@ -80,9 +80,7 @@ def revision_usage(dv: DatasetVersion, plan: RevisionPlan) -> dict:
     """
     cols = ["prompt_tokens", "completion_tokens"]
     cand_files = [dv.shard_path("candidates", s) for s in plan.shards if dv.has_shard("candidates", s)]
-    err_files = [
-        dv.shard_path("errors", f"llm-{s}") for s in plan.shards if dv.has_shard("errors", f"llm-{s}")
-    ]
+    err_files = [dv.shard_path("errors", f"llm-{s}") for s in plan.shards if dv.has_shard("errors", f"llm-{s}")]
     cands = (
         ds.dataset([str(f) for f in cand_files], schema=CANDIDATES, format="parquet").to_table(
             columns=[*cols, "cached", "finish_reason"]

@@ -13,9 +13,7 @@ def judged_queries(ingest: IngestResult, max_queries: int | None) -> list[tuple[
     positives = ingest.positives()
     rows = [
         (q, h)
-        for q, h in zip(
-            ingest.queries["query_id"].to_pylist(), ingest.queries["text_sha256"].to_pylist(), strict=True
-        )
+        for q, h in zip(ingest.queries["query_id"].to_pylist(), ingest.queries["text_sha256"].to_pylist(), strict=True)
         if q in positives
     ]
     rows.sort()

@@ -26,9 +26,7 @@ class DemoInputs:
     @classmethod
     def from_tables(cls, ingest_tables: dict[str, pa.Table]) -> DemoInputs:
         """Build from the ``corpus`` (at least the pairs' documents), ``queries`` and ``pairs`` tables."""
-        queries = dict(
-            zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True)
-        )
+        queries = dict(zip(*(ingest_tables["queries"][c].to_pylist() for c in ("query_id", "text")), strict=True))
         corpus = ingest_tables["corpus"]
         doc_text = {
             d: document_text(t, x)
@@ -41,9 +39,7 @@ class DemoInputs:
         return cls(queries, positives, DemoPool(pool_pairs))
 
 
-_DEMO_INPUTS: dict[
-    tuple, DemoInputs
-] = {}  # per worker process: the last version's inputs, reused by its shards
+_DEMO_INPUTS: dict[tuple, DemoInputs] = {}  # per worker process: the last version's inputs, reused by its shards
 
 
 def demo_inputs(dv: DatasetVersion) -> DemoInputs:

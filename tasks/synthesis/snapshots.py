@@ -48,9 +48,7 @@ def shard_inputs(dv: DatasetVersion) -> dict[str, pa.Table]:
     docs = pc.unique(pairs.filter(pc.greater(pairs["score"], 0))["doc_id"])
     files = [str(f) for f in dv.files("corpus")]
     corpus = (
-        ds.dataset(files, schema=SCHEMAS["corpus"], format="parquet").to_table(
-            filter=pc.field("doc_id").isin(docs)
-        )
+        ds.dataset(files, schema=SCHEMAS["corpus"], format="parquet").to_table(filter=pc.field("doc_id").isin(docs))
         if files
         else SCHEMAS["corpus"].empty_table()
     )

@@ -16,9 +16,7 @@ def make_beir(folder: Path, n_queries: int, n_docs: int | None = None, split: st
     with open(folder / "corpus.jsonl", "w") as f:
         for i in range(n_docs):
             f.write(
-                json.dumps(
-                    {"_id": f"d{i:05d}", "title": f"Doc {i}", "text": f"passage number {i} on topic {i % 37}"}
-                )
+                json.dumps({"_id": f"d{i:05d}", "title": f"Doc {i}", "text": f"passage number {i} on topic {i % 37}"})
                 + "\n"
             )
     with open(folder / "queries.jsonl", "w") as f:

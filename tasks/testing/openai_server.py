@@ -81,9 +81,7 @@ def make_app(
             if fault == "malformed":
                 return Response(b'{"choices": [ {"mess', media_type="application/json")
             if fault == "no_choices":
-                return JSONResponse(
-                    {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}
-                )
+                return JSONResponse({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []})
             content = "" if fault in ("empty", "timeout") else None
             mode = None
         else:
@@ -151,9 +149,7 @@ def make_app(
         return JSONResponse(payload)
 
     async def models(request: Request) -> Response:
-        return JSONResponse(
-            {"object": "list", "data": [{"id": "fake-expert", "object": "model", "owned_by": "tests"}]}
-        )
+        return JSONResponse({"object": "list", "data": [{"id": "fake-expert", "object": "model", "owned_by": "tests"}]})
 
     async def stats(request: Request) -> Response:
         return Response(json.dumps({**counters, "queries": seen}), media_type="application/json")

@@ -18,9 +18,7 @@ def test_sets_nest_and_parse_json_values():
 
 def test_file_then_arguments_then_sets(tmp_path):
     f = tmp_path / "synth.yaml"
-    f.write_text(
-        "dataset_dir: /from/file\nsampling:\n  temperature: 0.3\n  seed: 7\nllm:\n  concurrency: 2\n"
-    )
+    f.write_text("dataset_dir: /from/file\nsampling:\n  temperature: 0.3\n  seed: 7\nllm:\n  concurrency: 2\n")
     cfg = build_config(
         SynthesisConfig,
         f,

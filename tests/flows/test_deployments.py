@@ -99,17 +99,12 @@ def test_synth_and_train_runs_on_the_worker(deployed, tmp_path):
             "systems": ["bm25", "trained", "trained-think-m1"],
         },
     }
-    run = prefect(
-        "deployment", "run", "synth-and-train/scifact-quickstart", "--params", json.dumps(params), "--watch"
-    )
+    run = prefect("deployment", "run", "synth-and-train/scifact-quickstart", "--params", json.dumps(params), "--watch")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "Completed" in run.stdout + run.stderr
     cands = pl.read_parquet(f"{out}/candidates/**/*.parquet")
     examples = pl.read_parquet(f"{out}/examples/**/*.parquet")
-    assert (
-        cands.height + pl.read_parquet(f"{out}/errors/**/*.parquet").filter(pl.col("stage") == "llm").height
-        == 12
-    )
+    assert cands.height + pl.read_parquet(f"{out}/errors/**/*.parquet").filter(pl.col("stage") == "llm").height == 12
     assert examples.height == 6
     models = list((out / "models").glob("*/model/o1_config.json"))
     assert len(models) == 1

@@ -34,9 +34,7 @@ def test_evaluate_flow_writes_the_report_and_artifacts(prefect_api, tmp_path):
 
     with get_client(sync_client=True) as client:
         arts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
-            )
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
         )
     by_key = {a.key: a for a in arts}
     assert {"evaluation-report", "evaluation-summary", "evaluation-deltas"} <= set(by_key)

@@ -62,17 +62,12 @@ def test_a_failed_shard_fails_the_loop():
 def test_plain_progress_lines_when_not_a_terminal(caplog):
     log = logging.getLogger("test.progress")
     with caplog.at_level(logging.INFO, logger="test.progress"):
-        p = StageProgress(
-            "synthesize x", total=30, unit="requests", rate_unit="candidates", logger=log, live=False
-        )
+        p = StageProgress("synthesize x", total=30, unit="requests", rate_unit="candidates", logger=log, live=False)
         p.update(done=3, rate_of=3, retries=1, errors=0)
         p.update(done=4, rate_of=4, retries=1, errors=0)  # within log_every_s: not logged
         p.close()
     lines = [r.getMessage() for r in caplog.records]
-    assert (
-        lines[0].startswith("synthesize x: 3/30 requests, ")
-        and "candidates/s, retries 1, errors 0" in lines[0]
-    )
+    assert lines[0].startswith("synthesize x: 3/30 requests, ") and "candidates/s, retries 1, errors 0" in lines[0]
     assert len(lines) == 2 and lines[-1].startswith("synthesize x: 4/30 requests")
 
 

@@ -57,9 +57,7 @@ def assert_pairing_at_scale(tmp_path, **kw) -> tuple[dict, dict]:
     queries = scan(out, "queries").select("query_id", "text")
     joined = cands.join(queries, on="query_id")
     assert joined.height == 15000
-    wrong = [
-        (q, t) for q, t, x in joined.select("query_id", "thought", "text").iter_rows() if f"[{x}]" not in t
-    ]
+    wrong = [(q, t) for q, t, x in joined.select("query_id", "thought", "text").iter_rows() if f"[{x}]" not in t]
     assert not wrong, wrong[:3]
     return res, stats
 
@@ -127,9 +125,7 @@ def test_slow_and_out_of_contract_endpoints_every_query_has_k_candidates_or_reas
     assert keys.height == 180 and keys.unique().height == 180  # nothing lost, nothing twice
     assert errs.height == 0 or errs["reason"].str.len_chars().min() > 0
     assert cands["thought"].str.len_chars().max() <= 64 * c.llm.chars_per_token
-    summed = {
-        k: sum(getattr(s, k) for s in res.shards) for k in ("deadline_hits", "truncated", "extra_choices")
-    }
+    summed = {k: sum(getattr(s, k) for s in res.shards) for k in ("deadline_hits", "truncated", "extra_choices")}
     assert stats["trickle"] > 0 and summed["deadline_hits"] >= stats["trickle"]
     # On a loaded machine an overrun or extra-choice answer may itself miss the deadline (and is retried).
     assert 0 < summed["truncated"] <= stats["overrun"]
@@ -137,9 +133,7 @@ def test_slow_and_out_of_contract_endpoints_every_query_has_k_candidates_or_reas
     assert 0 < summed["extra_choices"] <= stats["extra_choices"]
     joined = cands.join(scan(out, "queries").select("query_id", "text"), on="query_id")
     assert joined.height == cands.height
-    assert all(
-        f"[{x}]" in t and not t.startswith("choice") for t, x in joined.select("thought", "text").iter_rows()
-    )
+    assert all(f"[{x}]" in t and not t.startswith("choice") for t, x in joined.select("thought", "text").iter_rows())
 
 
 def _wait_for(pred, timeout):
@@ -154,9 +148,7 @@ def _wait_for(pred, timeout):
 def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
     src = make_beir(tmp_path / "src", 60, n_docs=60)
     with fake_openai_server(latency=0.15) as url:
-        killed = cfg(
-            tmp_path, src, url, name="killed", shard_size=5, parallel_shards=1, llm={"concurrency": 2}
-        )
+        killed = cfg(tmp_path, src, url, name="killed", shard_size=5, parallel_shards=1, llm={"concurrency": 2})
         (tmp_path / "killed.json").write_text(killed.model_dump_json())
         proc = subprocess.Popen(
             [
@@ -181,9 +173,7 @@ def test_kill_and_resume_gives_the_rows_of_an_uninterrupted_run(tmp_path):
         # Polars never sees a partial shard: every visible file reads, temp files are hidden.
         assert scan(tmp_path / "killed", "candidates").height == 15 * written
         resumed = synthesize(killed, judge=False)
-        clean = synthesize(
-            cfg(tmp_path, src, url, name="clean", shard_size=5, parallel_shards=2), judge=False
-        )
+        clean = synthesize(cfg(tmp_path, src, url, name="clean", shard_size=5, parallel_shards=2), judge=False)
     cols = ["query_id", "candidate_idx", "thought", "seed", "demo_query_ids", "shard"]
     a = scan(tmp_path / "killed", "candidates").select(cols).sort("query_id", "candidate_idx")
     b = scan(tmp_path / "clean", "candidates").select(cols).sort("query_id", "candidate_idx")
@@ -222,11 +212,7 @@ def test_real_embedded_llm_50_scifact_queries(tmp_path, llm_endpoint):
 def _llama_servers() -> set[int]:
     import psutil
 
-    return {
-        p.pid
-        for p in psutil.process_iter(["cmdline"])
-        if "llama_cpp.server" in " ".join(p.info["cmdline"] or [])
-    }
+    return {p.pid for p in psutil.process_iter(["cmdline"]) if "llama_cpp.server" in " ".join(p.info["cmdline"] or [])}
 
 
 @pytest.mark.real

@@ -90,9 +90,7 @@ def test_card_body_holds_lineage_counts_votes_and_gain_histogram(judged_version)
 def test_card_is_rewritten_with_each_manifest(judged_version):
     dv = judged_version
     manifest = dv.manifest()
-    body = {
-        k: v for k, v in manifest.items() if k not in ("revision", "dataset", "split", "version", "tables")
-    }
+    body = {k: v for k, v in manifest.items() if k not in ("revision", "dataset", "split", "version", "tables")}
     body["code_version"] = "rewritten-now"
     dv.write_manifest(manifest["revision"], body)
     assert "rewritten-now" in (dv.meta_dir / "README.md").read_text()

@@ -175,18 +175,12 @@ def test_integral_float_scores_are_integers_and_others_are_rejected_per_row(beir
 
 def test_no_usable_rows_message_lists_the_first_reasons(beir):
     p = beir / "qrels" / "train.tsv"
-    p.write_text(
-        "query-id\tcorpus-id\tscore\n" + "".join(f"q0000{i}\td0000{i}\t0.{i + 1}\n" for i in range(5))
-    )
+    p.write_text("query-id\tcorpus-id\tscore\n" + "".join(f"q0000{i}\td0000{i}\t0.{i + 1}\n" for i in range(5)))
     with pytest.raises(InputError) as info:
         load_beir(beir, "train")
     msg = str(info.value)
-    assert (
-        "train.tsv: no usable judgement; rejected rows: line 2 [score]: score '0.1' is not an integer" in msg
-    )
+    assert "train.tsv: no usable judgement; rejected rows: line 2 [score]: score '0.1' is not an integer" in msg
     assert "line 4 [score]: score '0.3'" in msg and "'0.4'" not in msg and "(and 2 more rejected rows)" in msg
     (beir / "queries.jsonl").write_text('{"_id": "q1"}\n')
-    with pytest.raises(
-        InputError, match=r"no usable query; rejected rows: line 1 \[text\]: missing field 'text'"
-    ):
+    with pytest.raises(InputError, match=r"no usable query; rejected rows: line 1 \[text\]: missing field 'text'"):
         load_beir(beir, "train")

@@ -25,9 +25,7 @@ from o1embed.tasks.testing.server_process import fake_openai_server, server_stat
 
 def requests(n, k=3):
     return [
-        ThoughtRequest(
-            f"q{i}", c, f"about qid-{i:05d}?", build_messages(f"about qid-{i:05d}?", [], PromptConfig())
-        )
+        ThoughtRequest(f"q{i}", c, f"about qid-{i:05d}?", build_messages(f"about qid-{i:05d}?", [], PromptConfig()))
         for i in range(n)
         for c in range(k)
     ]
@@ -36,9 +34,7 @@ def requests(n, k=3):
 def generator(base_url, cache=None, sampling=None, **llm):
     defaults = {"concurrency": 16, "timeout_s": 1.0, "backoff_initial_s": 0.01, "backoff_max_s": 0.05}
     cfg = LLMConfig(**{**defaults, **llm})
-    return ThoughtGenerator(
-        base_url, "fake-expert", SecretStr("sk-test"), sampling or SamplingConfig(), cfg, cache
-    )
+    return ThoughtGenerator(base_url, "fake-expert", SecretStr("sk-test"), sampling or SamplingConfig(), cfg, cache)
 
 
 def test_every_result_is_keyed_to_its_request():

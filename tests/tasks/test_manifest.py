@@ -49,9 +49,7 @@ def test_manifest_model_validates_what_is_on_disk_and_the_json_is_the_writers_di
     body["committee"] = {"config": {"policy": "majority"}, "fingerprint": "f" * 12, "stats": {"examples": 3}}
     dv.write_manifest(1, body)
     written = json.loads(dv.manifest_path().read_text())
-    assert (
-        written["retired_field"] == {"kept": True} and "request_modes" not in written["llm"]
-    )  # nothing added
+    assert written["retired_field"] == {"kept": True} and "request_modes" not in written["llm"]  # nothing added
     m = dv.manifest_model()
     assert isinstance(m.committee, CommitteeSection) and m.committee.stats == {"examples": 3}
     assert m.revision == 1 and m.version == "v1" and dv.manifest_model(1) == m

@@ -21,9 +21,7 @@ def test_local_paths_pass_and_file_uris_unwrap():
     assert local_path("x", None) is None
 
 
-@pytest.mark.parametrize(
-    "uri", ["s3://bucket/runs", "gs://b/x", "hdfs://nn:8020/x", Path("s3://bucket/runs")]
-)
+@pytest.mark.parametrize("uri", ["s3://bucket/runs", "gs://b/x", "hdfs://nn:8020/x", Path("s3://bucket/runs")])
 def test_a_uri_is_refused_by_name(uri):
     with pytest.raises(ConfigError, match="URIs are not supported.*docs/scaling.md"):
         local_path("output_dir", uri)
@@ -37,9 +35,7 @@ def test_every_stage_refuses_a_uri_first(tmp_path):
         only_version("gs://bucket/runs", None, None, None)
     with pytest.raises(ConfigError, match="out=.*URIs are not supported"):
         export_flagembedding(DatasetVersion(tmp_path, "d", "train", "v"), "s3://bucket/train.jsonl")
-    cfg = TrainConfig(
-        output_dir="s3://bucket/run", data={"root": str(tmp_path), "dataset": "d"}, use_ray=False
-    )
+    cfg = TrainConfig(output_dir="s3://bucket/run", data={"root": str(tmp_path), "dataset": "d"}, use_ray=False)
     with pytest.raises(ConfigError, match="output_dir=.*URIs are not supported"):
         launch_training(cfg)
     assert not (Path.cwd() / "s3:").exists()

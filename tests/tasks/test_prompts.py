@@ -25,12 +25,7 @@ def test_layout_has_the_four_blocks():
     user = msgs[1]["content"]
     for block in ("Task: ", "Examples:\n", "Query: what is x?", "Response:"):
         assert block in user
-    assert (
-        user.index("Task:")
-        < user.index("Examples:")
-        < user.index("Query: what is x?")
-        < user.rindex("Response:")
-    )
+    assert user.index("Task:") < user.index("Examples:") < user.index("Query: what is x?") < user.rindex("Response:")
 
 
 def test_demos_never_include_the_query_or_its_positives():

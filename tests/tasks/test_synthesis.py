@@ -101,8 +101,7 @@ def test_candidates_record_their_style(tmp_path):
         synthesize_shard(dv, "part-r0001-00000", qids, cfg, url, "fake-expert", SecretStr("k"))
     cands = dv.read("candidates").to_pydict()
     assert all(
-        s == ["paper", "passage", "keywords"][k]
-        for s, k in zip(cands["style"], cands["candidate_idx"], strict=True)
+        s == ["paper", "passage", "keywords"][k] for s, k in zip(cands["style"], cands["candidate_idx"], strict=True)
     )
     assert len(cands["style"]) == 3 * len(qids)
 
@@ -124,11 +123,7 @@ def test_plan_resume_and_refresh(tmp_path):
             dv, "part-r0001-00000", plan.shards["part-r0001-00000"], cfg, url, "fake-expert", SecretStr("k")
         )
         again = plan_revision(dv, queries, 4)  # interrupted: same plan, one shard done
-        assert (
-            again.resumed
-            and again.revision == 1
-            and again.pending == ["part-r0001-00001", "part-r0001-00002"]
-        )
+        assert again.resumed and again.revision == 1 and again.pending == ["part-r0001-00001", "part-r0001-00002"]
         dv.write_manifest(1, {})
         assert plan_revision(dv, queries, 4) is None  # finished and nothing new
         extra = queries + [("q99999", "h")]

@@ -47,9 +47,7 @@ def test_committee_fingerprints_are_the_ones_written_before():
     assert run_only_fields(cfg) == execution
     body = cfg.model_dump(exclude=execution)
     assert cfg.legacy_fingerprint() == _old_hash(body, 16)
-    body["members"] = [
-        m.model_dump(exclude={"batch_size", "num_threads", "device", "cache"}) for m in cfg.members
-    ]
+    body["members"] = [m.model_dump(exclude={"batch_size", "num_threads", "device", "cache"}) for m in cfg.members]
     assert cfg.fingerprint() == _old_hash(body, 16) and rows_dump(cfg) == body
 
 

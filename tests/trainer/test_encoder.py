@@ -118,7 +118,5 @@ def test_kv_reuse_equals_reencoding_smollm2(smollm2_dir, tmp_path):
     kv_enc, re_enc = encoders(smollm2_dir, tmp_path, max_new_tokens=12, query_batch_size=2)
     kv, re = kv_enc.encode_queries(queries), re_enc.encode_queries(queries)
     assert kv_enc.thoughts == re_enc.thoughts and all(t[0] for t in kv_enc.thoughts)
-    docs = kv_enc.encode_documents(
-        ["Nucleus", "Rain"], ["The nucleus holds DNA.", "Rain is water from clouds."]
-    )
+    docs = kv_enc.encode_documents(["Nucleus", "Rain"], ["The nucleus holds DNA.", "Rain is water from clouds."])
     assert_same_vectors_and_ranking(kv, re, docs)

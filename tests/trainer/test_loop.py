@@ -94,9 +94,7 @@ train_worker(cfg, on_step=kill_at_5)
 """
 
 
-def test_sigkill_then_resume_under_ray_gives_the_same_weights(
-    tiny_model_dir, toy_data, tmp_path, ray_session
-):
+def test_sigkill_then_resume_under_ray_gives_the_same_weights(tiny_model_dir, toy_data, tmp_path, ray_session):
     ref = tiny_config(tiny_model_dir, toy_data, tmp_path / "ref")
     launch_training(ref)
 
@@ -116,9 +114,7 @@ def test_sigkill_then_resume_under_ray_gives_the_same_weights(
     assert [r["step"] for r in files.read_log()] == [1, 2, 3, 4, 5]
     assert not files.model.exists()
 
-    result = launch_training(
-        killed.model_copy(update={"use_ray": True, "num_workers": 1})
-    )  # Ray Train resumes
+    result = launch_training(killed.model_copy(update={"use_ray": True, "num_workers": 1}))  # Ray Train resumes
     assert result["resumed_from"].endswith("step-0000003")
     assert [r["step"] for r in files.read_log()] == list(range(1, 9))  # replayed steps logged once
     assert max_weight_diff(tmp_path / "ref", tmp_path / "killed") <= 1e-5

@@ -42,9 +42,7 @@ def test_lm_loss_equals_transformers_loss(tiny_model_dir):
     with torch.no_grad():
         hidden = m.hidden_states(batch["input_ids"], batch["attention_mask"])
         total, count = lm_loss_sum(hidden, batch["labels"], m.lm_head)
-        ref = m.lm(
-            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]
-        ).loss
+        ref = m.lm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]).loss
     assert count == sum(e.n_label_tokens for e in encs)
     torch.testing.assert_close(total / count, ref, atol=1e-5, rtol=1e-5)
 
@@ -57,9 +55,7 @@ def test_no_nan_when_the_batch_has_no_thought_tokens(tiny_model_dir):
     lm_sum, count = lm_loss_sum(hidden, batch["labels"], m.lm_head)
     assert count == 0
     q = pool_at(hidden, batch["emb_index"])
-    docs = m.embed_sequences(
-        [m.builder.document("cell", "cells divide"), m.builder.document("rain", "water")]
-    )
+    docs = m.embed_sequences([m.builder.document("cell", "cells divide"), m.builder.document("rain", "water")])
     loss, stats = joint_loss(q, docs, torch.tensor([0, 1]), lm_sum, count, 0.8, 0.02)
     loss.backward()
     params = [p for p in m.lm.parameters() if p.requires_grad]

@@ -47,18 +47,14 @@ def test_first_emb_two_workers_equal_one_worker(tiny_model_dir, toy_data, tmp_pa
     """With first_emb, the query-only vectors join the InfoNCE; the distributed ordering must still match."""
     kw = {"max_steps": 2, "checkpoint_every": 2, "model": {"dtype": "float32", "first_emb": True}}
     launch_training(tiny_config(tiny_model_dir, toy_data, tmp_path / "one", **kw))
-    launch_training(
-        tiny_config(tiny_model_dir, toy_data, tmp_path / "two", use_ray=True, num_workers=2, **kw)
-    )
+    launch_training(tiny_config(tiny_model_dir, toy_data, tmp_path / "two", use_ray=True, num_workers=2, **kw))
     log1, log2 = RunFiles(tmp_path / "one").read_log(), RunFiles(tmp_path / "two").read_log()
     for a, b in zip(log1, log2, strict=True):
         assert abs(a["contrastive"] - b["contrastive"]) <= 1e-4 * max(1.0, a["contrastive"])
 
 
 @pytest.mark.slow
-def test_failure_config_restarts_a_killed_worker_and_resumes_exactly(
-    tiny_model_dir, toy_data, tmp_path, ray_session
-):
+def test_failure_config_restarts_a_killed_worker_and_resumes_exactly(tiny_model_dir, toy_data, tmp_path, ray_session):
     """SIGKILL the Ray Train worker mid-run: FailureConfig restarts it, it resumes from its checkpoint, and the
     final weights equal an uninterrupted run's."""
     kw = {"max_steps": 60, "checkpoint_every": 5}
@@ -95,9 +91,7 @@ def test_relative_paths_reach_the_workers(tiny_model_dir, toy_data, tmp_path, ra
     cfg = tiny_config(tiny_model_dir, toy_data, Path("run"), max_steps=2, use_ray=True, num_workers=1)
     cfg = cfg.model_copy(
         update={
-            "data": cfg.data.model_copy(
-                update={"examples_path": "table0.parquet", "corpus_path": "table1.parquet"}
-            )
+            "data": cfg.data.model_copy(update={"examples_path": "table0.parquet", "corpus_path": "table1.parquet"})
         }
     )
     result = launch_training(cfg)
@@ -109,9 +103,7 @@ def test_a_missing_dataset_fails_before_any_worker_starts(tmp_path):
     from o1embed.tasks.errors import ConfigError
     from o1embed.trainer.config import TrainConfig
 
-    cfg = TrainConfig(
-        output_dir=str(tmp_path / "run"), data={"root": str(tmp_path / "nothing"), "dataset": "scifact"}
-    )
+    cfg = TrainConfig(output_dir=str(tmp_path / "run"), data={"root": str(tmp_path / "nothing"), "dataset": "scifact"})
     with pytest.raises(ConfigError, match="no dataset version of scifact/train"):
         launch_training(cfg)
     assert not (tmp_path / "run").exists()

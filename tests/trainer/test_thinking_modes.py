@@ -13,9 +13,7 @@ from tests.trainer.test_encoder import QUERIES
 
 
 def encoder(path, tmp_path, **kw) -> O1Encoder:
-    return O1Encoder(
-        path, EncoderConfig(use_cache=False, cache_dir=str(tmp_path / "c"), max_new_tokens=6, **kw)
-    )
+    return O1Encoder(path, EncoderConfig(use_cache=False, cache_dir=str(tmp_path / "c"), max_new_tokens=6, **kw))
 
 
 def fresh(enc: O1Encoder, seqs: list[list[int]]) -> np.ndarray:

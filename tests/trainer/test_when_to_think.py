@@ -63,10 +63,7 @@ def when_to_think_tables(variants: range) -> tuple[pa.Table, pa.Table]:
 def test_skip_example_labels_only_the_immediate_close(tiny_model_dir):
     m = O1Model.load(tiny_model_dir)
     enc = m.builder.skip_example("what is a cell")
-    assert (
-        enc.input_ids[-3:] == [m.ids.thought, m.ids.eos, m.ids.emb]
-        and enc.emb_index == len(enc.input_ids) - 1
-    )
+    assert enc.input_ids[-3:] == [m.ids.thought, m.ids.eos, m.ids.emb] and enc.emb_index == len(enc.input_ids) - 1
     assert [x for x in enc.labels if x != IGNORE] == [m.ids.eos] and enc.labels[-2] == m.ids.eos
 
 
@@ -143,9 +140,7 @@ def test_a_tiny_model_learns_when_to_think(tiny_model_dir, tmp_path):
     assert all(r.thought_tokens >= 1 for r, s in zip(enc.records, should_skip, strict=True) if not s)
     # the thinking queries write the taught thought's first word: the topic
     assert all(
-        ts[0].split()[0] == q.split()[3]
-        for q, ts, s in zip(queries, enc.thoughts, should_skip, strict=True)
-        if not s
+        ts[0].split()[0] == q.split()[3] for q, ts, s in zip(queries, enc.thoughts, should_skip, strict=True) if not s
     )
 
 
@@ -154,15 +149,11 @@ def test_cpu_small_long_query_preset_keeps_long_queries():
     long = TrainConfig.from_preset("cpu-small-long-query", output_dir="/tmp/x", data=data)
     short = TrainConfig.from_preset("cpu-small", output_dir="/tmp/x", data=data)
     assert long.model.max_query_tokens == 256 and short.model.max_query_tokens == 32
-    assert (
-        long.model.max_passage_tokens == short.model.max_passage_tokens and long.max_steps == short.max_steps
-    )
+    assert long.model.max_passage_tokens == short.model.max_passage_tokens and long.max_steps == short.max_steps
 
 
 def test_collated_skip_examples_put_the_label_before_emb(tiny_model_dir):
     m = O1Model.load(tiny_model_dir)
-    batch = collate_queries(
-        [m.builder.skip_example("rain"), m.builder.query_example("cell", "cells")], m.ids.pad
-    )
+    batch = collate_queries([m.builder.skip_example("rain"), m.builder.query_example("cell", "cells")], m.ids.pad)
     row = batch["labels"][0]
     assert int((row != IGNORE).sum()) == 1 and int(row[batch["emb_index"][0] - 1]) == m.ids.eos

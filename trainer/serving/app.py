@@ -61,9 +61,7 @@ def build_app(encoder, config: ServeConfig | None = None) -> Starlette:
             return encoder.encode_document(texts)
         return encoder.encode_query(texts) if think is None else encoder.encode_query(texts, think=think)
 
-    batcher = Batcher(
-        encode, config.batch_window_ms / 1000.0, config.max_batch_items, config.max_pending_items
-    )
+    batcher = Batcher(encode, config.batch_window_ms / 1000.0, config.max_batch_items, config.max_pending_items)
 
     def count_error(status: int) -> None:
         batcher.counters.errors[str(status)] = batcher.counters.errors.get(str(status), 0) + 1
@@ -75,9 +73,7 @@ def build_app(encoder, config: ServeConfig | None = None) -> Starlette:
         given = request.headers.get("authorization", "")
         token = given[7:] if given.lower().startswith("bearer ") else ""
         if not hmac.compare_digest(token.encode(), key.encode()):
-            raise APIError(
-                401, "Incorrect or missing API key", "invalid_request_error", None, "invalid_api_key"
-            )
+            raise APIError(401, "Incorrect or missing API key", "invalid_request_error", None, "invalid_api_key")
 
     async def embeddings(request: Request) -> JSONResponse:
         try:
@@ -85,9 +81,7 @@ def build_app(encoder, config: ServeConfig | None = None) -> Starlette:
             try:
                 body = json.loads(await request.body())
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise bad_request(
-                    f"the request body is not valid JSON: {exc}", None, "invalid_json"
-                ) from None
+                raise bad_request(f"the request body is not valid JSON: {exc}", None, "invalid_json") from None
             req = parse_request(body, models, config.max_items_per_request)
             if body.get("dimensions") not in (None, dim):
                 raise bad_request(f"'dimensions' must be {dim} (this model's size) or left out", "dimensions")
@@ -143,9 +137,7 @@ def build_app(encoder, config: ServeConfig | None = None) -> Starlette:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         count_error(exc.status_code)
         kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
-        return error_response(
-            APIError(exc.status_code, f"{request.method} {request.url.path}: {exc.detail}", kind)
-        )
+        return error_response(APIError(exc.status_code, f"{request.method} {request.url.path}: {exc.detail}", kind))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

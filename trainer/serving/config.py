@@ -23,9 +23,7 @@ class ServeConfig(BaseModel):
         10.0, ge=0, description="How long the batcher waits for more inputs after the first of a batch."
     )
     max_batch_items: int = Field(64, ge=1, description="Inputs per encoder batch.")
-    max_items_per_request: int = Field(
-        2048, ge=1, description="Inputs in one request (OpenAI: 2048); 413 past it."
-    )
+    max_items_per_request: int = Field(2048, ge=1, description="Inputs in one request (OpenAI: 2048); 413 past it.")
     max_input_tokens: int = Field(
         8192,
         ge=1,

@@ -21,9 +21,7 @@ import numpy as np
 class APIError(Exception):
     """An error response: HTTP ``status`` and the OpenAI error body."""
 
-    def __init__(
-        self, status: int, message: str, type: str, param: str | None = None, code: str | None = None
-    ):
+    def __init__(self, status: int, message: str, type: str, param: str | None = None, code: str | None = None):
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
 
@@ -100,9 +98,7 @@ def parse_request(body: Any, models: dict[str, str | None], max_items: int | Non
     if role is None:
         role = input_type or "document"
     elif input_type is not None and input_type != role:
-        raise bad_request(
-            f"'input_type' {input_type!r} contradicts the model '{model}' ({role})", "input_type"
-        )
+        raise bad_request(f"'input_type' {input_type!r} contradicts the model '{model}' ({role})", "input_type")
     think = body.get("think")
     if think is not None and not isinstance(think, (bool, str)):
         raise bad_request("'think' must be a boolean or a string", "think")
@@ -119,9 +115,7 @@ def embedding_response(req: EmbeddingRequest, vectors: np.ndarray, tokens: int) 
     data = []
     for i, v in enumerate(np.asarray(vectors, dtype=np.float32)):
         emb: Any = (
-            base64.b64encode(v.astype("<f4").tobytes()).decode()
-            if req.encoding_format == "base64"
-            else v.tolist()
+            base64.b64encode(v.astype("<f4").tobytes()).decode() if req.encoding_format == "base64" else v.tolist()
         )
         data.append({"object": "embedding", "index": i, "embedding": emb})
     return {

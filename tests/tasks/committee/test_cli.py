@@ -14,9 +14,7 @@ def test_run_check_and_export(toy_dv, bm25_config, tmp_path):
     cfg.write_text(bm25_config.model_dump_json())
     runner = CliRunner()
     root = str(toy_dv.root)
-    res = runner.invoke(
-        app, ["committee", "run", root, "--config", str(cfg), "--no-prefect", "--set", "use_ray=false"]
-    )
+    res = runner.invoke(app, ["committee", "run", root, "--config", str(cfg), "--no-prefect", "--set", "use_ray=false"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["stats"]["examples"] == 16
     res = runner.invoke(app, ["committee", "check", root, "--out", str(tmp_path / "check.json")])

@@ -16,9 +16,7 @@ CORPUS = CorpusIndex([f"d{i}" for i in range(N_DOCS)], [f"text {i}" for i in ran
 
 
 def item(qid: str, text: str, positives: list[int], thoughts: list[str]) -> QueryItem:
-    return QueryItem(
-        qid, text, [f"d{p}" for p in positives], np.asarray(positives), list(enumerate(thoughts))
-    )
+    return QueryItem(qid, text, [f"d{p}" for p in positives], np.asarray(positives), list(enumerate(thoughts)))
 
 
 def members(*scripts: dict) -> LocalMembers:
@@ -112,16 +110,12 @@ def test_query_without_candidates():
 def test_hard_negatives_skip_exclude_positives_and_count():
     # bare query order: d0 d1 d2 d3 (boosted), d10 (positive), then d4 d5 ... by prior; d2 is a second positive
     m = members(QUERY)
-    res = judge_items(
-        [item("q", "Q", [10, 2], [])], m, cfg(negatives_skip=2, negatives_count=4), CORPUS, "s0"
-    )
+    res = judge_items([item("q", "Q", [10, 2], [])], m, cfg(negatives_skip=2, negatives_count=4), CORPUS, "s0")
     ex = by_qid(res)["q"]
     assert ex["positive_ids"] == ["d10", "d2"]
     # non-positive order d0 d1 d3 d4 d5 d6 ...: skip 2 -> d3 d4 d5 d6
     assert ex["negative_ids"] == ["d3", "d4", "d5", "d6"]
-    assert len(ex["negative_scores"]) == 4 and ex["negative_scores"] == sorted(
-        ex["negative_scores"], reverse=True
-    )
+    assert len(ex["negative_scores"]) == 4 and ex["negative_scores"] == sorted(ex["negative_scores"], reverse=True)
 
 
 def test_negatives_follow_the_chosen_thought():
@@ -129,9 +123,7 @@ def test_negatives_follow_the_chosen_thought():
     ex = by_qid(judge_items([item("q", "Q", [10], ["good"])], m, cfg(negatives_skip=0), CORPUS, "s0"))["q"]
     assert ex["negative_ids"][:2] == ["d30", "d31"]
     ex = by_qid(
-        judge_items(
-            [item("q", "Q", [10], ["good"])], m, cfg(negatives_skip=0, negatives_from="query"), CORPUS, "s0"
-        )
+        judge_items([item("q", "Q", [10], ["good"])], m, cfg(negatives_skip=0, negatives_from="query"), CORPUS, "s0")
     )["q"]
     assert ex["negative_ids"][:2] == ["d0", "d1"]
 
@@ -139,9 +131,7 @@ def test_negatives_follow_the_chosen_thought():
 def test_query_id_that_is_a_document_is_never_a_negative():
     corpus = CorpusIndex(["q", *CORPUS.doc_ids[1:]], CORPUS.texts)  # doc 0 has the query's id (ArguAna)
     m = members(QUERY)
-    ex = judge_items([item("q", "Q", [10], [])], m, cfg(negatives_skip=0), corpus, "s0").examples.to_pylist()[
-        0
-    ]
+    ex = judge_items([item("q", "Q", [10], [])], m, cfg(negatives_skip=0), corpus, "s0").examples.to_pylist()[0]
     assert "q" not in ex["negative_ids"] and ex["negative_ids"][0] == "d1"
 
 

@@ -48,7 +48,5 @@ def test_errors_are_rows_with_reasons():
 
 
 def test_positives_by_query_keeps_score_above_zero_once():
-    pairs = pa.table(
-        {"query_id": ["a", "a", "a", "b"], "doc_id": ["x", "x", "y", "z"], "score": [1, 2, 0, 1]}
-    )
+    pairs = pa.table({"query_id": ["a", "a", "a", "b"], "doc_id": ["x", "x", "y", "z"], "score": [1, 2, 0, 1]})
     assert positives_by_query(pairs) == {"a": ["x"], "b": ["z"]}

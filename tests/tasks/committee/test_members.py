@@ -48,9 +48,7 @@ def test_ray_actors_match_local_members(toy_dv, ray_session, tmp_path):
     # float sums may differ in the last bits with the actor's thread count: scores are compared with a tolerance
     cols = [c for c in local.judgements.column_names if c != "score"]
     assert remote.judgements.select(cols).equals(local.judgements.select(cols))
-    np.testing.assert_allclose(
-        remote.judgements["score"].to_numpy(), local.judgements["score"].to_numpy(), rtol=1e-5
-    )
+    np.testing.assert_allclose(remote.judgements["score"].to_numpy(), local.judgements["score"].to_numpy(), rtol=1e-5)
     # the random tiny model's cosines are nearly equal far down the ranking, where the actor's thread count can
     # reorder float ties: everything but the deep negatives is equal
     rest = [c for c in local.examples.column_names if not c.startswith("negative_")]

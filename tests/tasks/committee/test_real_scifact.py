@@ -36,9 +36,7 @@ def test_real_committee_on_20_scifact_queries(tmp_path):
     keep = {d for q in qids for d in positives[q]} | set(
         random.Random(1).sample(data.corpus["doc_id"].to_pylist(), 1500)
     )
-    dv.write_snapshot(
-        "corpus", data.corpus.filter(pa.array([d in keep for d in data.corpus["doc_id"].to_pylist()]))
-    )
+    dv.write_snapshot("corpus", data.corpus.filter(pa.array([d in keep for d in data.corpus["doc_id"].to_pylist()])))
     dv.write_snapshot("queries", data.queries)
     dv.write_snapshot("pairs", data.pairs)
     dv.write_plan(1, {"shards": {SHARD: qids}})
@@ -73,9 +71,6 @@ def test_real_committee_on_20_scifact_queries(tmp_path):
     assert picked_helpful >= 0.8 * len(room)
     assert all(by[q]["policy"] == "query_only" for q in set(qids) - room)  # nothing can beat rank 1
     stats = out.stats
-    assert (
-        stats["members"] == ["bm25", "minilm"]
-        and stats["mean_gain_winner"] > stats["mean_gain_any_candidate"]
-    )
+    assert stats["members"] == ["bm25", "minilm"] and stats["mean_gain_winner"] > stats["mean_gain_any_candidate"]
     report = outside_check(dv)
     assert report["queries"] == 20 and report["chosen_beats_random"]

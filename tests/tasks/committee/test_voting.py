@@ -64,9 +64,7 @@ def test_soft_vote_reproduces_reference_scale_bias():
     ranks = np.array([[1, 2], [2, 1]])
     totals = soft_totals(scores, np.array([1.0, 100.0]))
     assert totals.sum() == pytest.approx(2.0)
-    v = vote(
-        ranks, scores, np.array([3, 3]), np.array([0, 1]), method="soft", soft_scales=np.array([1.0, 100.0])
-    )
+    v = vote(ranks, scores, np.array([3, 3]), np.array([0, 1]), method="soft", soft_scales=np.array([1.0, 100.0]))
     assert v.winner == 0 and v.margin == pytest.approx(totals[0] - totals[1])
 
 

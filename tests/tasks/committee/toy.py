@@ -96,9 +96,7 @@ def build_toy_version(root: Path, n_docs: int = 60, n_queries: int = 16, seed: i
     pairs = [(q, f"d{j}") for j, q in enumerate(qids)] + [("q2", "d59")]  # q2 has two positives
     dv.write_snapshot(
         "pairs",
-        pa.table(
-            {"query_id": [p[0] for p in pairs], "doc_id": [p[1] for p in pairs], "score": [1] * len(pairs)}
-        ),
+        pa.table({"query_id": [p[0] for p in pairs], "doc_id": [p[1] for p in pairs], "score": [1] * len(pairs)}),
     )
     half = n_queries // 2
     plan = {SHARD0: qids[:half] + ["qx"], SHARD1: qids[half:] + ["qn"]}

@@ -29,9 +29,7 @@ def test_max_queries_and_corpus_sample_keep_positives(tmp_path):
 
 def test_identical_ids_default_on_for_arguana_names(tmp_path):
     assert load_eval_data(write_toy_beir(tmp_path, "my_arguana", identical=True), "test").ignore_identical_ids
-    assert not load_eval_data(
-        tmp_path / "my_arguana", "test", ignore_identical_ids=False
-    ).ignore_identical_ids
+    assert not load_eval_data(tmp_path / "my_arguana", "test", ignore_identical_ids=False).ignore_identical_ids
 
 
 def test_resolve_datasets(tmp_path):

@@ -51,13 +51,9 @@ def test_o1_systems_with_the_real_encoder_on_a_tiny_model(tmp_path):
     # the report states each thinking system's sampling, as it was when its thoughts were written
     details = result.info["system_details"]
     assert (
-        details["trained-think-m1"]["sampling"]["m"] == 1
-        and not details["trained-think-m1"]["sampling"]["do_sample"]
+        details["trained-think-m1"]["sampling"]["m"] == 1 and not details["trained-think-m1"]["sampling"]["do_sample"]
     )
-    assert (
-        details["trained-think-m3"]["sampling"]["m"] == 3
-        and details["trained-think-m3"]["sampling"]["do_sample"]
-    )
+    assert details["trained-think-m3"]["sampling"]["m"] == 3 and details["trained-think-m3"]["sampling"]["do_sample"]
     assert details["bm25-thought"]["sampling"]["m"] == 1
     assert details["trained"] == {"max_passage_tokens": 16}
     assert details["bm25"]["k1"] == 1.5 and details["bm25"]["stemmer"] == "english"

@@ -39,10 +39,7 @@ def test_o1_systems_on_smollm2_over_a_scifact_sliver(tmp_path):
     thinking = per_query.filter(pl.col("system") == "trained-think-m1")
     thoughts = [t[0] for t in thinking["thoughts"].to_list()]
     assert sum(bool(t.strip()) for t in thoughts) >= 3, thoughts  # SmolLM2 writes something for most claims
-    assert (
-        per_query.filter(pl.col("system") == "bm25-thought")["thoughts"].to_list()
-        == thinking["thoughts"].to_list()
-    )
+    assert per_query.filter(pl.col("system") == "bm25-thought")["thoughts"].to_list() == thinking["thoughts"].to_list()
     assert per_query["ndcg_at_10"].is_between(0, 1).all()
     assert set(report.deltas["system"]) == {"trained-think-m1", "bm25-thought"}
     md = (tmp_path / "report" / "report.md").read_text()

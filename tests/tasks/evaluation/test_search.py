@@ -37,9 +37,7 @@ def test_dense_search_switches_to_faiss_above_threshold(monkeypatch):
     rng = np.random.default_rng(2)
     docs, queries = _unit(rng, 50, 8), _unit(rng, 4, 8)
     used = []
-    monkeypatch.setattr(
-        search, "faiss_search", lambda *a, **k: used.append("faiss") or exact_search(a[0], a[1], a[2])
-    )
+    monkeypatch.setattr(search, "faiss_search", lambda *a, **k: used.append("faiss") or exact_search(a[0], a[1], a[2]))
     dense_search(queries, docs, 10, faiss_threshold=100)
     assert used == []
     dense_search(queries, docs, 10, faiss_threshold=49)

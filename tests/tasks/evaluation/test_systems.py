@@ -52,9 +52,7 @@ def test_presets_and_defaults():
         resolve_systems(EvalConfig(systems=["bm26"]))
     with pytest.raises(ConfigError, match="unique"):
         resolve_systems(EvalConfig(systems=["bm25", {"name": "bm25", "kind": "bm25"}]))
-    custom = resolve_systems(
-        EvalConfig(systems=[{"name": "x", "kind": "encoder", "model": "/p", "think": True}])
-    )
+    custom = resolve_systems(EvalConfig(systems=[{"name": "x", "kind": "encoder", "model": "/p", "think": True}]))
     assert custom[0].model == "/p"
     with pytest.raises(ValueError, match="needs a model"):
         SystemSpec(name="d", kind="dense")
@@ -78,9 +76,7 @@ def test_all_systems_share_models_vectors_and_thoughts(tmp_path):
     bm25 = next(r for r in doubles.retrievers if r.name.startswith("bm25"))
     assert bm25.queries_seen[1][0] == "tell me about the apple tell me about the apple facts 0"
     rows = {(r["system"], r["query_id"]): r for r in table}
-    assert rows[("trained-think-m3", "q0")]["thoughts"] == [
-        f"tell me about the apple facts {j}" for j in range(3)
-    ]
+    assert rows[("trained-think-m3", "q0")]["thoughts"] == [f"tell me about the apple facts {j}" for j in range(3)]
     assert rows[("trained", "q0")]["thoughts"] is None
     assert rows[("bm25", "q0")]["top_doc_ids"][0] == "d0a"
     assert rows[("bm25", "q0")]["n_relevant"] == 2
@@ -92,9 +88,7 @@ def test_document_vectors_are_cached_on_disk(tmp_path):
     folder = write_toy_beir(tmp_path)
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text("{}")
-    config = EvalConfig(
-        model_path=str(tmp_path / "model"), systems=["trained"], cache_dir=str(tmp_path / "cache")
-    )
+    config = EvalConfig(model_path=str(tmp_path / "model"), systems=["trained"], cache_dir=str(tmp_path / "cache"))
     first, second = Doubles(), Doubles()
     a = evaluate_folder(folder, config, resources=_resources(config, first))
     b = evaluate_folder(folder, config, resources=_resources(config, second))
@@ -143,9 +137,7 @@ def test_interrupted_corpus_encoding_resumes_from_its_last_chunk(tmp_path):
     assert list((tmp_path / "cache").glob("*.parts")) == []  # parts folded into one file
     fresh_cfg = config.model_copy(update={"cache_dir": ""})
     fresh = evaluate_folder(folder, fresh_cfg, resources=_resources(fresh_cfg, Doubles()))
-    assert (
-        got.per_query.column("top_doc_ids").to_pylist() == fresh.per_query.column("top_doc_ids").to_pylist()
-    )
+    assert got.per_query.column("top_doc_ids").to_pylist() == fresh.per_query.column("top_doc_ids").to_pylist()
 
 
 def test_identical_ids_are_dropped_on_arguana_like_sets(tmp_path):
@@ -205,9 +197,7 @@ def test_thinking_mode_presets_and_their_baseline():
         "always",
         "auto",
     ]
-    assert all(
-        by[n].baseline == "trained-never" for n in ("trained-always", "trained-auto", "trained-auto-fused")
-    )
+    assert all(by[n].baseline == "trained-never" for n in ("trained-always", "trained-auto", "trained-auto-fused"))
     assert by["trained-auto-fused"].fusion_alpha == 0.5 and by["trained-auto"].fusion_alpha is None
     assert by["bm25-thought-auto"].mode == "auto" and by["bm25-thought-auto"].baseline == "bm25"
     fused = resolve_systems(EvalConfig(model_path="/m", systems=["trained-auto-fused"], fusion_alpha=0.3))

@@ -31,9 +31,7 @@ def report(tmp_path):
         encoders.append(FakeAutoEncoder(path))
         return encoders[-1]
 
-    resources = Resources(
-        config, retriever_factory=lambda s, p, c: FakeRetriever(s.kind), encoder_loader=load
-    )
+    resources = Resources(config, retriever_factory=lambda s, p, c: FakeRetriever(s.kind), encoder_loader=load)
     out = run_evaluation(config, resources=resources)
     assert len(encoders) == 1  # one model, loaded once for both datasets
     return out
@@ -50,15 +48,11 @@ def test_deltas_against_never_have_counts_and_p_values(report):
 
 def test_thinking_cost_per_dataset(report):
     s = report.summary
-    share = {
-        r["system"]: r["thought_share"] for r in s.filter(pl.col("dataset") == "toy").iter_rows(named=True)
-    }
+    share = {r["system"]: r["thought_share"] for r in s.filter(pl.col("dataset") == "toy").iter_rows(named=True)}
     assert share["trained-never"] == 0.0 and share["trained-always"] == 1.0
     assert share["trained-auto"] == pytest.approx(0.5)  # 4 of the 8 judged topics sit at even positions
     assert share["bm25"] is None
-    tokens = s.filter((pl.col("dataset") == "toy") & (pl.col("system") == "trained-auto"))["thought_tokens"][
-        0
-    ]
+    tokens = s.filter((pl.col("dataset") == "toy") & (pl.col("system") == "trained-auto"))["thought_tokens"][0]
     assert tokens == pytest.approx(1.5) and "## Thinking cost" in report.markdown
     pq = pl.from_arrow(report.per_query)
     auto = pq.filter(pl.col("system") == "bm25-thought-auto")
@@ -72,9 +66,7 @@ def test_cost_quality_sweep_and_plot(report):
     by_t = {r["threshold"]: r for r in toy.filter(pl.col("point") == "auto").iter_rows(named=True)}
     assert by_t[0.0]["thought_share"] == 0.0 and by_t[1.0]["thought_share"] == 1.0
     assert by_t[0.5]["thought_share"] == pytest.approx(0.5)
-    points = {
-        r["point"]: r["ndcg_at_10"] for r in toy.filter(pl.col("point") != "auto").iter_rows(named=True)
-    }
+    points = {r["point"]: r["ndcg_at_10"] for r in toy.filter(pl.col("point") != "auto").iter_rows(named=True)}
     assert by_t[0.0]["ndcg_at_10"] == pytest.approx(points["never"])  # all skip = the bare query here
     assert by_t[1.0]["ndcg_at_10"] == pytest.approx(points["always"])
     auto = report.summary.filter((pl.col("dataset") == "toy") & (pl.col("system") == "trained-auto"))

@@ -64,9 +64,7 @@ class FakeRetriever:
         self.docs = [set(_tokens(t)) for t in texts]
 
     def score(self, queries: list[str], doc_index: np.ndarray | None = None) -> np.ndarray:
-        out = np.array(
-            [[len(set(_tokens(q)) & d) / (1 + len(d)) for d in self.docs] for q in queries], np.float32
-        )
+        out = np.array([[len(set(_tokens(q)) & d) / (1 + len(d)) for d in self.docs] for q in queries], np.float32)
         return out if doc_index is None else out[:, doc_index]
 
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,9 +87,7 @@ class FakeEncoder:
     def encode_queries(
         self, queries: list[str], think: bool | str = True, num_thoughts: int = 1, **options
     ) -> np.ndarray:
-        think = {"always": True, "never": False}.get(
-            think, think
-        )  # calls are recorded as (True/False/"auto", m)
+        think = {"always": True, "never": False}.get(think, think)  # calls are recorded as (True/False/"auto", m)
         self.query_calls.append((think, num_thoughts))
         if not think:
             self.thoughts = None

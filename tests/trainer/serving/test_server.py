@@ -59,9 +59,7 @@ def vectors(resp) -> np.ndarray:
 
 def test_vectors_equal_the_encoders(served, trained_tiny, tmp_path):
     client = openai.OpenAI(base_url=served, api_key="unused", max_retries=0)
-    ref = encoder(
-        trained_tiny, tmp_path / "ref-cache"
-    )  # its own thought cache: nothing shared with the server
+    ref = encoder(trained_tiny, tmp_path / "ref-cache")  # its own thought cache: nothing shared with the server
     want_q, want_d = ref.encode_query(QUERIES), ref.encode_document(DOCS)
     q = client.embeddings.create(model="tiny-query", input=QUERIES)  # the client asks for base64
     assert cosines(vectors(q), want_q).min() >= 0.999
@@ -70,9 +68,7 @@ def test_vectors_equal_the_encoders(served, trained_tiny, tmp_path):
     assert q.model == "tiny-query" and q.usage.prompt_tokens > 0
     one = client.embeddings.create(model="tiny", input=QUERIES[0], extra_body={"input_type": "query"})
     assert cosines(vectors(one), want_q[:1]).min() >= 0.999
-    bare = client.embeddings.create(
-        model="tiny", input=QUERIES, extra_body={"input_type": "query", "think": False}
-    )
+    bare = client.embeddings.create(model="tiny", input=QUERIES, extra_body={"input_type": "query", "think": False})
     assert cosines(vectors(bare), ref.encode_query(QUERIES, think=False)).min() >= 0.999
     names = {m.id for m in client.models.list()}
     assert names == {"tiny", "tiny-query", "tiny-document"}
@@ -110,9 +106,7 @@ def test_bad_inputs_get_openai_errors_and_the_server_keeps_serving(served):
         assert (got, err["param"]) == (status, param), err
         assert set(err) == {"message", "type", "param", "code"} and err["message"]
         assert client.embeddings.create(model="tiny-document", input=["cells"]).data  # still serving
-    bad_json = httpx.post(
-        f"{served}/embeddings", content=b"{nope", headers={"content-type": "application/json"}
-    )
+    bad_json = httpx.post(f"{served}/embeddings", content=b"{nope", headers={"content-type": "application/json"})
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
     assert httpx.get(f"{served}/nothing-here").json()["error"]["type"] == "invalid_request_error"
     errors = httpx.get(served.removesuffix("/v1") + "/metrics").json()["errors_by_status"]
