@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
 def ndcg_table(report) -> str:
     """The nDCG@10 of every system on every dataset, as a markdown table, from the report's summary."""
     from o1embed.tasks.evaluation.chart import summary_value
-    from o1embed.tasks.evaluation.report import markdown_table
+    from o1embed.tasks.evaluation.markdown import markdown_table
 
     datasets = [d["dataset"] for d in report.datasets]
     rows = [[sp.name, *(summary_value(report.summary, ds, sp.name, "ndcg_at_10") for ds in datasets)]

@@ -9,7 +9,9 @@ Modules:
     systems    adapters over Retrievers and QueryDocEncoders; the cost-quality sweep
     resources  models, fitted retrievers, vectors and thoughts shared by the systems
     harness    run systems over one dataset
-    report     Parquet, markdown, the paired tests
+    tables     the summary and delta tables, the paired randomisation test
+    markdown   the report page
+    report     the report object, assembled from the results and written as files
     chart      the bar chart and the cost-quality plot
 
 The driver over datasets (one Resources, so models load once; Prefect artifacts) is ``o1embed.flows.evaluate``;

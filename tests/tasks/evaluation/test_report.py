@@ -7,7 +7,6 @@ import pytest
 
 from o1embed.flows.evaluate import publish_artifacts, run_evaluation
 from o1embed.tasks.evaluation.config import EvalConfig
-from o1embed.tasks.evaluation.report import markdown_table
 from o1embed.tasks.evaluation.resources import Resources
 from tests.tasks.evaluation.test_systems import ALL, Doubles
 from tests.tasks.evaluation.toy import write_toy_beir
@@ -98,11 +97,6 @@ def test_markdown_states_the_setup_and_tables(report):
     assert "![" in md and "metrics.png" in md
     ndcg_header = next(line for line in md.splitlines() if line.startswith("| system | toy"))
     assert ndcg_header == "| system | toy | toy_arguana |"
-
-
-def test_markdown_table_formats_numbers():
-    assert markdown_table(["a", "b"], [["x", 0.12345]]) == "| a | b |\n| --- | --- |\n| x | 0.123 |"
-    assert markdown_table(["d"], [[0.05]], signed=True).endswith("| +0.050 |")
 
 
 def test_no_artifacts_outside_prefect(report):

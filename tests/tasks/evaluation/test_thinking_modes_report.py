@@ -7,7 +7,6 @@ import pytest
 
 from o1embed.flows.evaluate import run_evaluation
 from o1embed.tasks.evaluation.config import THINKING_MODE_SYSTEMS, EvalConfig
-from o1embed.tasks.evaluation.report import paired_p_value
 from o1embed.tasks.evaluation.resources import Resources
 from tests.tasks.evaluation.toy import FakeAutoEncoder, FakeRetriever, write_toy_beir
 
@@ -74,10 +73,3 @@ def test_cost_quality_sweep_and_plot(report):
     png = report.paths["cost_quality_chart"]
     assert png.read_bytes()[:4] == b"\x89PNG" and "cost_quality.png" in report.markdown
     assert report.paths["cost_quality"].is_file()
-
-
-def test_paired_p_value():
-    assert paired_p_value([1.0] * 6, [0.0] * 6) == pytest.approx(2 / 64)  # exact: 2 of 2^6 sign patterns
-    assert paired_p_value([0.3, 0.5], [0.3, 0.5]) == 1.0
-    mixed = paired_p_value([0.1, 0.9, 0.4, 0.6, 0.5, 0.2], [0.2, 0.8, 0.5, 0.5, 0.4, 0.3])
-    assert 0.5 < mixed <= 1.0

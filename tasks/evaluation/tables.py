@@ -1,0 +1,120 @@
+"""The report's tables: mean metrics per (dataset, system), deltas against a baseline, the paired test.
+
+Example:
+    >>> import polars as pl
+    >>> per_query = pl.DataFrame({"dataset": ["d"] * 2, "system": ["bm25"] * 2, "query_id": ["1", "2"],
+    ...     "ndcg_at_10": [1.0, 0.5], "recall_at_100": [1.0, 1.0], "mrr_at_10": [1.0, 0.5],
+    ...     "thought": [None, None], "thought_tokens": [None, None], "query_seconds": [None, None]},
+    ...     schema_overrides={"thought": pl.Boolean, "thought_tokens": pl.Float64, "query_seconds": pl.Float64})
+    >>> summarize(per_query)["ndcg_at_10"].to_list()
+    [0.75]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from o1embed.tasks.evaluation.config import SystemSpec
+from o1embed.tasks.evaluation.metrics import METRICS
+
+
+def summarize(per_query: pl.DataFrame, timing: list[dict[str, Any]] | None = None) -> pl.DataFrame:
+    """Mean metrics per (dataset, system), in first-seen order, with the query count and seconds.
+
+    Encoder and expansion systems also get ``thought_share`` (share of queries that thought), ``thought_tokens``
+    (mean per query, 0 for a query without a thought) and ``query_seconds`` (mean per query); null elsewhere.
+    """
+    order = per_query.select("dataset", "system").unique(maintain_order=True).with_row_index("_order")
+    out = (
+        per_query.group_by("dataset", "system")
+        .agg(
+            pl.len().alias("queries"),
+            *[pl.col(m).mean() for m in METRICS],
+            pl.col("thought").cast(pl.Float64).mean().alias("thought_share"),
+            pl.col("thought_tokens").mean(),
+            pl.col("query_seconds").mean(),
+        )
+        .join(order, on=["dataset", "system"])
+        .sort("_order")
+        .drop("_order")
+    )
+    if timing:
+        out = out.join(pl.DataFrame(timing), on=["dataset", "system"], how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias("seconds"))
+    return out
+
+
+def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.DataFrame:
+    """Per dataset, each system with a baseline minus that baseline: mean differences and paired query counts.
+
+    ``better`` / ``worse`` / ``tied`` count the queries whose nDCG@10 rose / fell / stayed against the baseline on
+    the same query; ``p_value`` is the two-sided paired randomisation test of the mean nDCG@10 difference
+    (:func:`paired_p_value`).
+    """
+    cols = [
+        "dataset", "system", "baseline", *(f"delta_{m}" for m in METRICS), "better", "worse", "queries", "tied",
+        "p_value",
+    ]  # fmt: skip
+    rows = []
+    for spec in systems:
+        if spec.baseline is None:
+            continue
+        a = per_query.filter(pl.col("system") == spec.name)
+        b = per_query.filter(pl.col("system") == spec.baseline)
+        joined = a.join(b, on=["dataset", "query_id"], suffix="_base")
+        for ds in joined.get_column("dataset").unique(maintain_order=True).to_list():
+            part = joined.filter(pl.col("dataset") == ds)
+            diff = {f"delta_{m}": float((part[m] - part[f"{m}_base"]).mean()) for m in METRICS}
+            d_ndcg = part["ndcg_at_10"] - part["ndcg_at_10_base"]
+            rows.append(
+                {
+                    "dataset": ds,
+                    "system": spec.name,
+                    "baseline": spec.baseline,
+                    **diff,
+                    "better": int((d_ndcg > 1e-12).sum()),
+                    "worse": int((d_ndcg < -1e-12).sum()),
+                    "queries": part.height,
+                    "tied": int((d_ndcg.abs() <= 1e-12).sum()),
+                    "p_value": paired_p_value(part["ndcg_at_10"].to_numpy(), part["ndcg_at_10_base"].to_numpy()),
+                }
+            )
+    if not rows:
+        return pl.DataFrame(
+            schema={
+                c: (pl.String if c in cols[:3] else pl.Float64 if c.startswith("delta") or c == "p_value" else pl.Int64)
+                for c in cols
+            }
+        )
+    return pl.DataFrame(rows).select(cols)
+
+
+def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0) -> float:
+    """Two-sided paired randomisation test of ``mean(a - b)`` (``scipy.stats.permutation_test``, samples).
+
+    Each resample swaps ``a[i]`` and ``b[i]`` at random per query (``permutation_type="samples"``); with up to
+    ``log2(n_resamples)`` queries every assignment is enumerated (exact test). All-zero differences give 1.0.
+
+    Example:
+        >>> paired_p_value([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+        0.03125
+    """
+    import numpy as np
+    from scipy.stats import permutation_test
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) == 0 or np.allclose(a, b, atol=1e-12):
+        return 1.0
+    res = permutation_test(
+        (a, b),
+        lambda x, y, axis: np.mean(x - y, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_resamples,
+        alternative="two-sided",
+        random_state=seed,
+    )
+    return float(res.pvalue)
