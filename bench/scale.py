@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from o1embed.tasks.testing.tiny_models import build_tiny_dense_model
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "docs" / "results" / "scale"
 
@@ -117,27 +119,8 @@ def make_synthetic_beir(folder: Path, n_queries: int, n_docs: int, seed: int = 0
 
 
 def tiny_dense_model(folder: Path) -> str:
-    """A random-initialised 2-layer, 32-dim BERT with MiniLM's tokenizer (sentence-transformers adds pooling)."""
-    if (folder / "config.json").exists():
-        return str(folder)
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from o1embed.tasks.packaged_models import minilm_path
-
-    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    BertModel(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return str(folder)
+    """A random-initialised 2-layer, 32-dim BERT with MiniLM's tokenizer, 512 positions (cost, not quality)."""
+    return build_tiny_dense_model(folder, max_positions=512, initializer_range=0.02)
 
 
 # ---- measuring one point --------------------------------------------------------------------------------------

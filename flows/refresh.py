@@ -8,6 +8,7 @@ retrains on the refreshed examples.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -15,7 +16,16 @@ from prefect import flow, get_run_logger
 from o1embed.flows.synthesize import synthesize
 from o1embed.flows.train import overrides_for_version, train
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.synthesis import SynthesisConfig, SynthesisResult
+from o1embed.trainer.result import TrainResult
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh did: the synthesize result (``revision`` None when nothing was new) and the retrain's."""
+
+    synthesis: SynthesisResult
+    train: TrainResult | None = None
 
 
 @flow(name="refresh", log_prints=False)
@@ -26,7 +36,7 @@ def refresh(
     train_preset: str = "cpu-small",
     train_overrides: dict[str, Any] | None = None,
     wait_for_lock: bool = True,
-) -> dict:
+) -> RefreshResult:
     """Add what is new in the source to the dataset version, then (optionally) retrain.
 
     Args:
@@ -38,7 +48,7 @@ def refresh(
         wait_for_lock: wait for a running writer of the same version (a scheduled run queues behind it).
 
     Returns:
-        ``{"synthesis": <synthesize summary>, "train": <train result> | None}``.
+        The :class:`RefreshResult` (``train`` is None unless a retrain ran).
     """
     logger = get_run_logger()
     s = synthesize(synthesis, committee=committee, wait_for_lock=wait_for_lock)
@@ -48,4 +58,4 @@ def refresh(
     if retrain and s.revision is not None:
         overrides = overrides_for_version(s, train_overrides, f"{s.version}-r{s.revision:04d}")
         trained = train(train_preset, overrides)
-    return {"synthesis": s, "train": trained}
+    return RefreshResult(synthesis=s, train=trained)

@@ -6,6 +6,7 @@ stage's output.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,27 @@ from o1embed.flows.synthesize import synthesize
 from o1embed.flows.train import overrides_for_version, train
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.evaluation.config import EvalConfig
-from o1embed.tasks.synthesis import SynthesisConfig
+from o1embed.tasks.synthesis import SynthesisConfig, SynthesisResult
 from o1embed.trainer.model_card import write_model_card
 from o1embed.trainer.prepare import default_backbone_dir
+from o1embed.trainer.result import TrainResult
+
+
+@dataclass
+class PipelineResult:
+    """Each stage's result and where its outputs are.
+
+    Attributes:
+        synthesis: the synthesize stage's result (shards, rows per table, revision).
+        train: the training run's result (model folder, losses, lineage).
+        report: the evaluation's files by kind (``markdown``, ``summary``, ...), or None when it was skipped.
+        paths: ``{"shards", "model", "report"}``: the shards' root, the model folder, the report page (or None).
+    """
+
+    synthesis: SynthesisResult
+    train: TrainResult
+    report: dict[str, Path] | None
+    paths: dict[str, str | None]
 
 
 @flow(name="synth-and-train", log_prints=False)
@@ -30,7 +49,7 @@ def synth_and_train(
     train_overrides: dict[str, Any] | None = None,
     evaluation: EvalConfig | None = None,
     run_evaluation: bool = True,
-) -> dict:
+) -> PipelineResult:
     """Run the whole pipeline once.
 
     Args:
@@ -44,7 +63,7 @@ def synth_and_train(
         run_evaluation: skip the evaluation when False.
 
     Returns:
-        ``{"synthesis", "train", "evaluation"}``: each stage's summary, with the paths of shards, model and report.
+        The :class:`PipelineResult`: each stage's result, with the paths of shards, model and report.
     """
     logger = get_run_logger()
     s = synthesize(synthesis, committee=committee)
@@ -55,17 +74,17 @@ def synth_and_train(
         ev = evaluation or EvalConfig(datasets=[synthesis.dataset_dir])
         ev = ev.model_copy(
             update={
-                "model_path": t["model_dir"],
+                "model_path": t.model_dir,
                 "backbone_path": ev.backbone_path or overrides.get("model_path") or str(default_backbone_dir()),
                 "out_dir": ev.out_dir or str(Path(overrides["output_dir"]) / "report"),
             }
         )
         report = evaluate_flow(ev)
-        write_model_card(t["model_dir"], report_dir=ev.out_dir)  # the card gains the evaluation table
+        write_model_card(t.model_dir, report_dir=ev.out_dir)  # the card gains the evaluation table
     paths = {
         "shards": s.output_dir,
-        "model": t["model_dir"],
-        "report": report.paths.get("markdown") if report else None,
+        "model": t.model_dir,
+        "report": str(report.paths["markdown"]) if report else None,
     }
     create_markdown_artifact(
         "## synth-and-train\n\n" + "\n".join(f"- {k}: `{v}`" for k, v in paths.items()),
@@ -73,4 +92,4 @@ def synth_and_train(
         description="Where this run's shards, model and report are",
     )
     logger.info("outputs: %s", paths)
-    return {"synthesis": s, "train": t, "evaluation": report.paths if report else None, "paths": paths}
+    return PipelineResult(synthesis=s, train=t, report=report.paths if report else None, paths=paths)

@@ -105,8 +105,8 @@ def synthesize(
                 config=committee or CommitteeConfig(),
                 take_lock=False,
             )
-    tables = (dv.manifest() or {}).get("tables", {})
-    counts = {t: v["rows"] for t, v in tables.items()}
+    manifest = dv.manifest_model()
+    counts = {t: v.rows for t, v in manifest.tables.items()} if manifest else {}
     logger.info("wrote %s rows %s", cfg.output_dir, counts)
     return SynthesisResult(
         output_dir=cfg.output_dir,

@@ -20,13 +20,14 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.launcher import launch_training
 from o1embed.trainer.prepare import prepare_gguf_model
+from o1embed.trainer.result import TrainResult
 from o1embed.trainer.run_files import RunFiles
 
 if TYPE_CHECKING:
     from o1embed.tasks.synthesis import SynthesisResult
 
 
-def _summary(cfg: TrainConfig, result: dict, records: list[dict]) -> str:
+def _summary(cfg: TrainConfig, result: TrainResult, records: list[dict]) -> str:
     files = RunFiles(Path(cfg.output_dir))
     first, last = (records[0], records[-1]) if records else ({}, {})
     rows = "\n".join(
@@ -34,16 +35,16 @@ def _summary(cfg: TrainConfig, result: dict, records: list[dict]) -> str:
         for k in ("loss", "contrastive", "lm")
     )
     return (
-        f"## O1 training: {result['total_steps']} steps, {result.get('world_size', 1)} worker(s)\n\n"
+        f"## O1 training: {result.total_steps} steps, {result.world_size} worker(s)\n\n"
         f"| loss | first step | last step |\n|---|---|---|\n{rows}\n\n"
-        f"- model: `{result['model_dir']}`\n- loss curve: `{files.plot}`\n- step log: `{files.log}`\n"
+        f"- model: `{result.model_dir}`\n- loss curve: `{files.plot}`\n- step log: `{files.log}`\n"
         f"- finetune: {cfg.finetune}, queries/step {cfg.queries_per_step}, negatives {cfg.negatives_per_query}, "
         f"lengths q/t/p {cfg.model.max_query_tokens}/{cfg.model.max_thought_tokens}/{cfg.model.max_passage_tokens}\n"
     )
 
 
 @flow(name="train", log_prints=False)
-def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dict:
+def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> TrainResult:
     """Train an O1 model.
 
     Args:
@@ -53,7 +54,7 @@ def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dic
             "output_dir": "data/runs/o1-small", "max_steps": 200}``.
 
     Returns:
-        The run's ``result.json`` (final losses, model folder, data lineage).
+        The run's :class:`~trainer.result.TrainResult` (final losses, model folder, data lineage).
     """
     logger = get_run_logger()
     cfg = TrainConfig.from_preset(preset, **(overrides or {}))

@@ -31,6 +31,7 @@ import yaml
 
 from o1embed.tasks.atomic import write_bytes_atomic
 from o1embed.tasks.current_rows import read_current_examples
+from o1embed.tasks.manifest import CommitteeSection, LLMSection, Manifest
 
 log = logging.getLogger(__name__)
 
@@ -141,17 +142,21 @@ def _fmt(v) -> str:
     return "–" if v is None else str(v)
 
 
-def build_dataset_card(dv, manifest: dict) -> str:
+def _llm_field(llm: LLMSection | None, name: str):
+    return None if llm is None else getattr(llm, name)
+
+
+def build_dataset_card(dv, manifest: Manifest) -> str:
     """Return the card's text for ``dv`` as ``manifest`` describes it (rows are read from disk)."""
     present = {t: dv.files(t) for t in TABLES}
     present = {t: f for t, f in present.items() if f}
     rows = {t: _rows(f) for t, f in present.items()}
     # datasets refuses a split without rows ("corresponds to no data"), so an empty table gets no config.
     loadable = [t for t in present if rows[t]]
-    source = manifest.get("source") or {}
-    licence_id, licence_text = source_licence(source.get("dir"))
-    llm = manifest.get("llm") or {}
-    committee = manifest.get("committee") or {}
+    source = manifest.source
+    licence_id, licence_text = source_licence(source.dir if source else None)
+    llm = manifest.llm
+    committee = manifest.committee or CommitteeSection()
     front = {
         "pretty_name": f"o1embed thoughts: {dv.dataset} {dv.split} (version {dv.version})",
         "license": licence_id,
@@ -176,10 +181,10 @@ def build_dataset_card(dv, manifest: dict) -> str:
         "",
         "Candidate thoughts written by an expert LLM for the judged queries of a BEIR-layout dataset, the "
         "judgements of a retrieval committee, and the training examples it chose (O1 Embedder, arXiv 2502.07555). "
-        f"Revision {manifest.get('revision')} of this version; written by o1embed "
-        f"(code `{manifest.get('code_version', 'unknown')}`) at {manifest.get('created_at', 'unknown')}.",
+        f"Revision {manifest.revision} of this version; written by o1embed "
+        f"(code `{manifest.code_version or 'unknown'}`) at {manifest.created_at or 'unknown'}.",
         "",
-        f"**Licence**: {licence_text} (of the source data, `{source.get('dir', 'unknown')}`); the thoughts are "
+        f"**Licence**: {licence_text} (of the source data, `{source.dir if source else 'unknown'}`); the thoughts are "
         "machine-generated from it.",
         "",
         "## Loading",
@@ -201,29 +206,28 @@ def build_dataset_card(dv, manifest: dict) -> str:
         out.append(f"| `{t}` | {n} | {len(files)} | {what} |")
     if any(rows[t] == 0 for t in present):
         out += ["", "A table with no rows has no config (`datasets` cannot load an empty split)."]
-    sampling = llm.get("sampling") or {}
-    members = committee.get("members") or []
-    cconf = committee.get("config") or {}
+    sampling = llm.sampling if llm else {}
+    cconf = committee.config or {}
     lineage = [
-        ("expert model", llm.get("model")),
-        ("endpoint", llm.get("endpoint")),
-        ("prompt template hash", llm.get("prompt_template_hash")),
-        ("candidates per query", llm.get("candidates_per_query")),
+        ("expert model", _llm_field(llm, "model")),
+        ("endpoint", _llm_field(llm, "endpoint")),
+        ("prompt template hash", _llm_field(llm, "prompt_template_hash")),
+        ("candidates per query", _llm_field(llm, "candidates_per_query")),
         ("sampling", {k: v for k, v in sampling.items() if v is not None}),
         ("sampling seed", sampling.get("seed")),
-        ("demo seed rule", llm.get("demo_seed_rule")),
-        ("committee members", [m.get("name", m) if isinstance(m, dict) else m for m in members] or None),
+        ("demo seed rule", _llm_field(llm, "demo_seed_rule")),
+        ("committee members", [m.get("name", m) for m in committee.members] or None),
         ("committee vote", cconf.get("vote")),
         ("no-gain policy", cconf.get("no_gain_policy")),
-        ("committee fingerprint", committee.get("fingerprint")),
-        ("revisions", manifest.get("revisions")),
-        ("shard size", manifest.get("shard_size")),
-        ("code version", manifest.get("code_version")),
-        ("source checksums", source.get("checksums")),
+        ("committee fingerprint", committee.fingerprint),
+        ("revisions", manifest.revisions or None),
+        ("shard size", manifest.shard_size),
+        ("code version", manifest.code_version),
+        ("source checksums", source.checksums if source else None),
     ]
     out += ["", "## Lineage", "", "| field | value |", "|---|---|"]
     out += [f"| {k} | {_fmt(v)} |" for k, v in lineage]
-    stats = committee.get("stats")
+    stats = committee.stats
     out += ["", "## Vote statistics", ""]
     if stats:
         out += ["| statistic | value |", "|---|---|"] + [f"| {k} | {_fmt(v)} |" for k, v in stats.items()]
@@ -240,7 +244,7 @@ def build_dataset_card(dv, manifest: dict) -> str:
             "|---|---|---|",
         ]
         out += [f"| {label} | {a} | {b} |" for label, a, b in bins]
-        png = committee.get("histogram_path")
+        png = committee.histogram_path
         if png and (Path(dv.root) / png).exists():
             out += ["", f"![thought-gain histogram]({Path(png).name})"]
     else:
@@ -248,7 +252,7 @@ def build_dataset_card(dv, manifest: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_dataset_card(dv, manifest: dict) -> Path:
+def write_dataset_card(dv, manifest: Manifest) -> Path:
     """Write ``README.md`` into the version's manifest folder atomically; return its path."""
     path = dv.meta_dir / CARD_FILE
     write_bytes_atomic(path, build_dataset_card(dv, manifest).encode())

@@ -61,21 +61,22 @@ def inspect_version(dv, prices: tuple[float, float] | None = None) -> dict:
         "votes": {...} | None (over the newest example per query), "manifest_rows": {name: rows},
         "tokens": {table: {...}}, "demo_policy", "request_modes"}``.
     """
-    manifest = dv.manifest() or {}
+    manifest = dv.manifest_model()
+    llm = manifest.llm if manifest else None
     out = {
         "dataset": dv.dataset,
         "split": dv.split,
         "version": dv.version,
         "revisions": sorted(dv.plans()),
-        "complete_revision": manifest.get("revision"),
-        "llm_model": manifest.get("llm", {}).get("model"),
+        "complete_revision": manifest.revision if manifest else None,
+        "llm_model": llm.model if llm else None,
         "tables": {},
-        "manifest_rows": {t: v["rows"] for t, v in manifest.get("tables", {}).items()},
+        "manifest_rows": {t: v.rows for t, v in manifest.tables.items()} if manifest else {},
         "errors": [],
         "votes": None,
         "tokens": token_usage(dv, prices),
-        "demo_policy": manifest.get("llm", {}).get("demo_policy"),
-        "request_modes": manifest.get("llm", {}).get("request_modes"),
+        "demo_policy": llm.demo_policy if llm else None,
+        "request_modes": llm.request_modes if llm else None,
     }
     for table in ("corpus", "queries", "pairs", "candidates", "errors", "judgements", "examples"):
         lf = _scan(dv, table)

@@ -168,10 +168,10 @@ class DatasetVersion:
         """
         body = dict(manifest, revision=revision, dataset=self.dataset, split=self.split, version=self.version)
         body["tables"] = self.table_stats()
-        Manifest.model_validate(body)  # a section of the wrong shape fails here, before anything is written
+        typed = Manifest.model_validate(body)  # a section of the wrong shape fails here, before anything is written
         write_json_atomic(self.manifest_path(revision), body)
         path = write_json_atomic(self.manifest_path(), body)
-        write_dataset_card(self, body)
+        write_dataset_card(self, typed)
         return path
 
     # ---- the single-writer lock --------------------------------------------------------------------------

@@ -12,14 +12,13 @@ CPUs (a Ray task holding CPUs would starve the workers' placement group). Ray's 
 
 Example:
     >>> cfg = TrainConfig.from_preset("cpu-small", output_dir="runs/o1", data={...})   # doctest: +SKIP
-    >>> launch_training(cfg)["model_dir"]                                             # doctest: +SKIP
+    >>> launch_training(cfg).model_dir                                             # doctest: +SKIP
     'runs/o1/model'
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.paths import data_root, local_path
 from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.result import TrainResult
 from o1embed.trainer.run_files import RunFiles
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def planned_steps(cfg: TrainConfig) -> int:
     return cfg.epochs * data.steps_per_epoch(cfg.queries_per_step)
 
 
-def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: float = 2.0) -> dict:
+def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: float = 2.0) -> TrainResult:
     """Run training to the end (resuming when ``output_dir`` holds a checkpoint) and return ``result.json``.
 
     Args:
@@ -74,7 +74,7 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
         poll_s: how often the step log is polled under Ray.
 
     Returns:
-        The run's ``result.json``: final losses, ``model_dir``, data lineage.
+        The run's ``result.json`` (:class:`~trainer.result.TrainResult`): final losses, ``model_dir``, lineage.
 
     Raises:
         ConfigError: GPUs asked for but none in the cluster; no such dataset version.
@@ -105,7 +105,7 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
                 progress(step, total, record)
 
         train_worker(cfg, on_step=on_step)
-        return json.loads(files.result.read_text())
+        return TrainResult.read(files.result)
 
     import ray
     from ray.train import FailureConfig, RunConfig, ScalingConfig
@@ -159,10 +159,10 @@ def launch_training(cfg: TrainConfig, progress: Progress | None = None, poll_s: 
             progress(seen, total, records[-1])
     if "error" in outcome:
         raise outcome["error"]
-    result = json.loads(files.result.read_text())
+    result = TrainResult.read(files.result)
     if progress is not None:
         records = files.read_log()
         if records and records[-1]["step"] != seen:
             progress(records[-1]["step"], total, records[-1])
-    log.info("training done: %s (ray %s)", result["model_dir"], ray.__version__)
+    log.info("training done: %s (ray %s)", result.model_dir, ray.__version__)
     return result

@@ -15,7 +15,6 @@ A second ``o1embed train`` with the same ``--output`` resumes from the newest ch
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -111,4 +110,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"step {step}/{total} loss {rec['loss']:.4f} nce {rec['contrastive']:.4f} lm {rec['lm']:.4f}")
 
         result = launch_training(cfg, progress=progress)
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(result.model_dump_json(indent=2))

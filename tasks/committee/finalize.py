@@ -13,6 +13,7 @@ from o1embed.tasks.committee.pending import planned_shards
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
 from o1embed.tasks.committee.shard import JudgedShard
 from o1embed.tasks.current_rows import newest_per_query, read_current_examples
+from o1embed.tasks.manifest import CommitteeSection
 from o1embed.tasks.shards import DatasetVersion
 
 
@@ -71,9 +72,9 @@ def finalize(
     stats = vote_statistics(examples, judgements, errors)
     planned = planned_shards(dv)
     stats["planned_queries"] = sum(len(v) for v in planned.values())
-    manifest = dv.manifest() or {}
+    manifest = dv.manifest_model()
     plans = dv.plans()
-    revision = int(manifest.get("revision", max(plans) if plans else 1))
+    revision = manifest.revision if manifest else max(plans, default=1)
     stats_path, png_path = report_paths(dv, revision)
     write_json_atomic(stats_path, stats)
     gain_histogram_png(examples, png_path)
@@ -101,7 +102,9 @@ def finalize(
         "stats_path": str(stats_path.relative_to(Path(dv.root))),
         "histogram_path": str(png_path.relative_to(Path(dv.root))),
     }
-    body = {k: v for k, v in manifest.items() if k not in ("revision", "dataset", "split", "version", "tables")}
-    body["committee"] = section
+    # The other stages' sections as they were written; write_manifest sets the identity and the table counts.
+    identity = {"revision", "dataset", "split", "version", "tables"}
+    body = manifest.model_dump(exclude_unset=True, exclude=identity) if manifest else {}
+    body["committee"] = CommitteeSection.model_validate(section).model_dump()
     manifest_path = dv.write_manifest(revision, body)
     return CommitteeResult(stats, str(stats_path), str(png_path), str(manifest_path), revision, shard_summaries)

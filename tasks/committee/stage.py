@@ -67,6 +67,12 @@ def check_config_matches(dv: DatasetVersion, config: CommitteeConfig) -> None:
         )
 
 
+def _recorded_members(dv: DatasetVersion) -> list[dict]:
+    """The members the manifest's committee section names (nothing was judged now, so none were started)."""
+    manifest = dv.manifest_model()
+    return manifest.committee.members if manifest is not None and manifest.committee else []
+
+
 JudgeShard = Callable[[str, list[str]], JudgedShard]
 """Judges one shard (name, query ids) with the run's inputs and members."""
 
@@ -118,7 +124,7 @@ def run_committee(
     try:
         if todo:
             summaries = run_shards(todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config))
-        info = members.info() if members is not None else (dv.manifest() or {}).get("committee", {}).get("members", [])
+        info = members.info() if members is not None else _recorded_members(dv)
     finally:
         if own and members is not None:
             members.stop()

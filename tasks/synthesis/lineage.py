@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.ingest import IngestResult
+from o1embed.tasks.manifest import LLMSection, Manifest, SourceSection
 from o1embed.tasks.paths import REPO_ROOT
 from o1embed.tasks.schemas import CANDIDATES, ERRORS
 from o1embed.tasks.shards import DatasetVersion
@@ -123,39 +124,41 @@ def finish_revision(
     ingest: IngestResult,
     model: str,
     public_endpoint: str,
-) -> dict:
-    """Write the manifest of ``plan.revision`` (lineage + counts read from disk); call it last.
+) -> Manifest:
+    """Write the manifest of ``plan.revision`` (lineage + counts read from disk); call it last; return it.
 
-    ``public_endpoint`` is :attr:`tasks.endpoint.Endpoint.public` (no secrets).
+    ``public_endpoint`` is :attr:`tasks.endpoint.Endpoint.public` (no secrets). The sections are built from the
+    typed models of :mod:`tasks.manifest`; the committee's section of an earlier revision is carried over as it was
+    written until the committee runs again.
     """
-    previous = dv.manifest() or {}
+    previous = dv.manifest_model()
+    usage = revision_usage(dv, plan)
+    llm = LLMSection(
+        model=model,
+        endpoint=public_endpoint,
+        prompt_template_hash=cfg.prompt.template_hash(),
+        prompt=cfg.prompt.model_dump(),
+        sampling=cfg.sampling.model_dump(),
+        candidates_per_query=cfg.candidates_per_query,
+        demo_policy=cfg.prompt.demo_policy,
+        demo_seed_rule=(
+            "sha256(seed:query_id:candidate_idx:-1); request seed: ...:attempt"
+            if cfg.prompt.demo_policy == "per_candidate"
+            else "sha256(seed:query_id:-1:-1); n=K request seed: sha256(seed:query_id:-2:attempt)"
+        ),
+        style_rule="styles[candidate_idx % len(styles)]",
+        request_modes=usage.pop("request_modes"),  # once per revision, not per row
+    )
     body = {
         "created_at": datetime.now(UTC).isoformat(),
         "code_version": code_version(),
-        "source": {"dir": str(Path(cfg.dataset_dir).resolve()), "checksums": ingest.checksums},
-        "llm": {
-            "model": model,
-            "endpoint": public_endpoint,
-            "prompt_template_hash": cfg.prompt.template_hash(),
-            "prompt": cfg.prompt.model_dump(),
-            "sampling": cfg.sampling.model_dump(),
-            "candidates_per_query": cfg.candidates_per_query,
-            "demo_policy": cfg.prompt.demo_policy,
-            "demo_seed_rule": (
-                "sha256(seed:query_id:candidate_idx:-1); request seed: ...:attempt"
-                if cfg.prompt.demo_policy == "per_candidate"
-                else "sha256(seed:query_id:-1:-1); n=K request seed: sha256(seed:query_id:-2:attempt)"
-            ),
-            "style_rule": "styles[candidate_idx % len(styles)]",
-        },
+        "source": SourceSection(dir=str(Path(cfg.dataset_dir).resolve()), checksums=ingest.checksums).model_dump(),
+        "llm": llm.model_dump(),
         "shard_size": cfg.shard_size,
-        "revisions": sorted({*previous.get("revisions", []), plan.revision}),
+        "revisions": sorted({*(previous.revisions if previous else []), plan.revision}),
+        "usage": {**(previous.usage if previous else {}), str(plan.revision): usage},
     }
-    usage = revision_usage(dv, plan)
-    body["llm"]["request_modes"] = usage.pop("request_modes")  # once per revision, not per row
-    body["usage"] = {**previous.get("usage", {}), str(plan.revision): usage}
-    for key in ("committee",):  # later stages' sections survive a new revision until they rerun
-        if key in previous:
-            body[key] = previous[key]
+    if previous is not None and previous.committee is not None:  # survives a new revision until it reruns
+        body["committee"] = previous.committee.model_dump(exclude_unset=True)
     dv.write_manifest(plan.revision, body)
-    return dv.manifest()
+    return dv.manifest_model()

@@ -44,8 +44,8 @@ def plan_revision(dv: DatasetVersion, queries: list[tuple[str, str]], shard_size
     plans = dv.plans()
     if plans:
         last = max(plans)
-        manifest = dv.manifest()
-        if manifest is None or manifest.get("revision", 0) < last:  # interrupted: finish the same plan
+        manifest = dv.manifest_model()
+        if manifest is None or manifest.revision < last:  # interrupted: finish the same plan
             shards = plans[last]["shards"]
             pending = [s for s in shards if not dv.has_shard("candidates", s)]
             return RevisionPlan(last, shards, pending, resumed=True)

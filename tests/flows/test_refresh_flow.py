@@ -21,28 +21,33 @@ from o1embed.tasks.testing.server_process import fake_openai_server, server_stat
 pytestmark = pytest.mark.usefixtures("prefect_api", "ray_session")
 
 
+def configs(tmp_path, src, url) -> tuple[SynthesisConfig, CommitteeConfig]:
+    """Synthesis of ``src`` into ``tmp_path/out`` through the fake expert at ``url``; the committee without Ray."""
+    cfg = SynthesisConfig(
+        dataset_dir=str(src),
+        output_dir=str(tmp_path / "out"),
+        cache_dir=str(tmp_path / "cache"),
+        shard_size=16,
+        llm={"base_url": url, "concurrency": 8},
+    )
+    return cfg, CommitteeConfig(use_ray=False)
+
+
 def test_refresh_sends_exactly_the_new_queries(tmp_path):
     src = tmp_path / "src"
     make_beir(src, 40, n_docs=80)
     with fake_openai_server() as url:
-        cfg = SynthesisConfig(
-            dataset_dir=str(src),
-            output_dir=str(tmp_path / "out"),
-            cache_dir=str(tmp_path / "cache"),
-            shard_size=16,
-            llm={"base_url": url, "concurrency": 8},
-        )
-        committee = CommitteeConfig(use_ray=False)
-        first = refresh(cfg, committee=committee)["synthesis"]
+        cfg, committee = configs(tmp_path, src, url)
+        first = refresh(cfg, committee=committee).synthesis
         calls_before = server_stats(url)
         (dv,) = list_versions(tmp_path / "out")
         old_files = {s["file"]: s["sha256"] for t in dv.manifest()["tables"].values() for s in t["shards"]}
         old_examples = pl.read_parquet(dv.files("examples")).sort("query_id")
 
         make_beir(src, 60, n_docs=80)  # the same 40 queries plus 20 new ones
-        second = refresh(cfg, committee=committee)["synthesis"]
+        second = refresh(cfg, committee=committee).synthesis
         stats = server_stats(url)
-        third = refresh(cfg, committee=committee)["synthesis"]
+        third = refresh(cfg, committee=committee).synthesis
         assert server_stats(url)["calls"] == stats["calls"]  # nothing new: nothing sent
     assert first.revision == 1 and second.revision == 2 and first.version == second.version
     assert calls_before["calls"] == 120 and stats["calls"] - calls_before["calls"] == 60
@@ -66,14 +71,7 @@ def test_an_edited_query_counts_once_with_its_new_thought(tmp_path, monkeypatch)
     src = tmp_path / "src"
     make_beir(src, 20, n_docs=40)
     with fake_openai_server() as url:
-        cfg = SynthesisConfig(
-            dataset_dir=str(src),
-            output_dir=str(tmp_path / "out"),
-            cache_dir=str(tmp_path / "cache"),
-            shard_size=16,
-            llm={"base_url": url, "concurrency": 8},
-        )
-        committee = CommitteeConfig(use_ray=False)
+        cfg, committee = configs(tmp_path, src, url)
         refresh(cfg, committee=committee)
         queries = src / "queries.jsonl"
         lines = queries.read_text().splitlines()
@@ -81,7 +79,7 @@ def test_an_edited_query_counts_once_with_its_new_thought(tmp_path, monkeypatch)
         old_text, edited["text"] = edited["text"], "an edited question on topic 3?"
         lines[3] = json.dumps(edited)
         queries.write_text("\n".join(lines) + "\n")
-        second = refresh(cfg, committee=committee)["synthesis"]
+        second = refresh(cfg, committee=committee).synthesis
     assert second.revision == 2
     (dv,) = list_versions(tmp_path / "out")
     on_disk = pl.read_parquet(dv.files("examples"))

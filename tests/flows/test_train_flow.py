@@ -31,7 +31,7 @@ def test_train_flow_runs_ray_train_and_writes_artifacts(tmp_path, prefect_api, r
     state = train(preset="paper", overrides=overrides, return_state=True)
     assert state.is_completed()
     result = state.result()
-    assert result["total_steps"] == 3 and (tmp_path / "run" / "model" / "config.json").exists()
+    assert result.total_steps == 3 and (tmp_path / "run" / "model" / "config.json").exists()
     assert [r["step"] for r in RunFiles(tmp_path / "run").read_log()] == [1, 2, 3]
 
     async def artifacts():

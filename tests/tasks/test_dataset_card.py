@@ -99,12 +99,13 @@ def test_card_is_rewritten_with_each_manifest(judged_version):
 
 def test_an_empty_table_gets_no_config_and_the_card_says_so(judged_version, tmp_path):
     from o1embed.tasks.dataset_card import build_dataset_card
+    from o1embed.tasks.manifest import Manifest
     from o1embed.tasks.schemas import SCHEMAS
     from o1embed.tasks.shards import DatasetVersion
 
     dv = DatasetVersion(tmp_path, "x", "train", "v0")
     dv.write_shard("errors", "llm-part-r0001-00000", SCHEMAS["errors"].empty_table())
-    text = build_dataset_card(dv, {"revision": 1})
+    text = build_dataset_card(dv, Manifest(revision=1, dataset="x", split="train", version="v0"))
     assert "config_name: errors" not in text and "cannot load an empty split" in text
     assert "| `errors` | 0 | 1 |" in text
 

@@ -36,7 +36,7 @@ def test_tokens_per_table_match_the_manifest_and_cost_follows_the_prices(tmp_pat
     dv, manifest = synthesized(tmp_path, fail_rate=0.4)
     [report] = inspect_output(tmp_path / "out", prices=(1.0, 2.0))
     tokens = report["tokens"]
-    usage = manifest["usage"]["1"]
+    usage = manifest.usage["1"]
     for table in ("candidates", "errors"):
         assert tokens[table]["prompt_tokens"] == usage[table]["prompt_tokens"]
         assert tokens[table]["completion_tokens"] == usage[table]["completion_tokens"]

@@ -171,12 +171,12 @@ def test_shard_rows_carry_usage_and_the_manifest_sums_it_per_revision(tmp_path):
     cands = dv.read("candidates")
     assert cands.num_rows == 36 and cands["prompt_tokens"].null_count == 0
     assert set(cands["finish_reason"].to_pylist()) == {"stop"}
-    usage = manifest["usage"]["1"]
+    usage = manifest.usage["1"]
     assert usage["prompt_tokens"] == sum(cands["prompt_tokens"].to_pylist())
     assert usage["completion_tokens"] == sum(cands["completion_tokens"].to_pylist())
     assert usage["candidates"]["finish_reasons"] == {"stop": 36}
-    assert manifest["llm"]["demo_policy"] == "per_query"
-    modes = manifest["llm"]["request_modes"]  # the fallback, once for the revision, not per row
+    assert manifest.llm.demo_policy == "per_query"
+    modes = manifest.llm.request_modes  # the fallback, once for the revision, not per row
     assert len(modes) == 1 and modes[0]["n"] == 1 and modes[0]["n_fallback"]["choices_returned"] == 1
     typed = dv.manifest_model()  # what finish_revision writes has the typed manifest's shape
     assert typed.llm.request_modes == modes and typed.usage["1"] == usage and typed.committee is None

@@ -40,7 +40,7 @@ def test_loss_falls_on_a_toy_set_and_outputs_are_written(tiny_model_dir, toy_dat
     assert all(math.isfinite(r[k]) for r in log for k in ("loss", "contrastive", "lm", "lr", "tokens_per_s"))
     assert files.plot.stat().st_size > 1000 and (files.model / "o1_config.json").exists()
     assert json.loads((files.model / "o1_config.json").read_text())["dtype"] == "float32"
-    assert result["model_dir"] == str(files.model)
+    assert result.model_dir == str(files.model)
     assert latest_checkpoint(files.checkpoints).name == "step-0000024"
 
 
@@ -76,7 +76,7 @@ def test_resume_in_process_is_exact(tiny_model_dir, toy_data, tmp_path):
     with contextlib.suppress(Stop):
         train_worker(half, on_step=stop_at_4)
     result = launch_training(half)
-    assert result["resumed_from"].endswith("step-0000003")
+    assert result.resumed_from.endswith("step-0000003")
     assert max_weight_diff(tmp_path / "ref", tmp_path / "two") <= 1e-5
     assert [r["step"] for r in RunFiles(tmp_path / "two").read_log()] == [1, 2, 3, 4, 5, 6]
 
@@ -115,6 +115,6 @@ def test_sigkill_then_resume_under_ray_gives_the_same_weights(tiny_model_dir, to
     assert not files.model.exists()
 
     result = launch_training(killed.model_copy(update={"use_ray": True, "num_workers": 1}))  # Ray Train resumes
-    assert result["resumed_from"].endswith("step-0000003")
+    assert result.resumed_from.endswith("step-0000003")
     assert [r["step"] for r in files.read_log()] == list(range(1, 9))  # replayed steps logged once
     assert max_weight_diff(tmp_path / "ref", tmp_path / "killed") <= 1e-5

@@ -30,7 +30,7 @@ def test_two_workers_equal_one_worker(tiny_model_dir, toy_data, tmp_path, ray_se
     )
     progress = []
     result = launch_training(two, progress=lambda step, total, rec: progress.append(step))
-    assert result["world_size"] == 2 and progress[-1] == 4
+    assert result.world_size == 2 and progress[-1] == 4
 
     log1, log2 = RunFiles(tmp_path / "one").read_log(), RunFiles(tmp_path / "two").read_log()
     assert [r["world_size"] for r in log2] == [2] * 4
@@ -76,7 +76,7 @@ def test_failure_config_restarts_a_killed_worker_and_resumes_exactly(tiny_model_
     result = launch_training(cfg)
     thread.join()
     assert killed, "the run finished before the worker could be killed"
-    assert result["resumed_from"] is not None
+    assert result.resumed_from is not None
     assert [r["step"] for r in files.read_log()] == list(range(1, 61))
     w1 = load_file(str(tmp_path / "ref" / "model" / "model.safetensors"))
     w2 = load_file(str(tmp_path / "ray" / "model" / "model.safetensors"))
@@ -96,7 +96,7 @@ def test_relative_paths_reach_the_workers(tiny_model_dir, toy_data, tmp_path, ra
     )
     result = launch_training(cfg)
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
-    assert Path(result["model_dir"]).resolve() == (tmp_path / "run" / "model").resolve()
+    assert Path(result.model_dir).resolve() == (tmp_path / "run" / "model").resolve()
 
 
 def test_a_missing_dataset_fails_before_any_worker_starts(tmp_path):

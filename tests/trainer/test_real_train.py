@@ -35,4 +35,4 @@ def test_cpu_small_preset_trains_smollm2(smollm2_dir, toy_data, tmp_path):
     q = enc.encode_queries(["what is a cell"], think=False)
     d = enc.encode_documents(["cell"], ["cells divide"])
     assert q.shape == d.shape == (1, 576) and np.isclose(np.linalg.norm(q), 1.0, atol=1e-5)
-    assert result["step"] == 2
+    assert result.step == 2

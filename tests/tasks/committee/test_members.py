@@ -10,8 +10,8 @@ from o1embed.tasks.committee.inputs import CorpusIndex, build_items
 from o1embed.tasks.committee.members import LocalMembers, RayMembers
 from o1embed.tasks.positives import positives_by_query
 from o1embed.tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.testing.tiny_models import build_tiny_dense_model
 from tests.tasks.committee.toy import SHARD0
-from tests.tasks.retrievers.tiny_models import build_tiny_dense_model
 
 
 def test_ray_actors_match_local_members(toy_dv, ray_session, tmp_path):

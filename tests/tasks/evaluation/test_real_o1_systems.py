@@ -9,9 +9,8 @@ from o1embed.flows.evaluate import run_evaluation
 from o1embed.tasks.evaluation.config import EvalConfig, preset_systems
 
 
-@pytest.mark.slow
-@pytest.mark.real
-def test_o1_systems_on_smollm2_over_a_scifact_sliver(tmp_path):
+def smollm2_backbone():
+    """The real SmolLM2-135M-Instruct as a transformers folder (the repo's copy, else converted from the GGUF)."""
     import torch
 
     from o1embed.tasks.paths import REPO_ROOT
@@ -19,7 +18,13 @@ def test_o1_systems_on_smollm2_over_a_scifact_sliver(tmp_path):
 
     torch.set_num_threads(2)
     repo_copy = REPO_ROOT / "data" / "models" / "SmolLM2-135M-Instruct"
-    model = repo_copy if is_hf_folder(repo_copy) else prepare_gguf_model()
+    return repo_copy if is_hf_folder(repo_copy) else prepare_gguf_model()
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_o1_systems_on_smollm2_over_a_scifact_sliver(tmp_path):
+    model = smollm2_backbone()
     short = {"max_new_tokens": 16, "query_batch_size": 5}
     presets = preset_systems()
     systems = [presets[n].model_copy(update={"options": short}) for n in ("trained", "trained-think-m1")]
@@ -52,15 +57,9 @@ def test_o1_systems_on_smollm2_over_a_scifact_sliver(tmp_path):
 @pytest.mark.real
 def test_thinking_mode_systems_on_smollm2(tmp_path):
     """never / always / auto / auto-fused and the sweep, end to end on the real backbone (plumbing, not quality)."""
-    import torch
-
     from o1embed.tasks.evaluation.config import THINKING_MODE_SYSTEMS
-    from o1embed.tasks.paths import REPO_ROOT
-    from o1embed.trainer.prepare import is_hf_folder, prepare_gguf_model
 
-    torch.set_num_threads(2)
-    repo_copy = REPO_ROOT / "data" / "models" / "SmolLM2-135M-Instruct"
-    model = repo_copy if is_hf_folder(repo_copy) else prepare_gguf_model()
+    model = smollm2_backbone()
     short = {"max_new_tokens": 8, "query_batch_size": 5}
     presets = preset_systems()
     systems = [presets[n].model_copy(update={"options": short}) for n in THINKING_MODE_SYSTEMS]

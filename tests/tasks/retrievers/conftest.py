@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tasks.retrievers.tiny_models import build_tiny_dense_model
+from o1embed.tasks.testing.tiny_models import build_tiny_dense_model
 
 
 @pytest.fixture(scope="session")

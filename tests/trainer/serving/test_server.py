@@ -32,7 +32,7 @@ DOCS = ["cells divide membrane", "rain clouds water", "stars fusion light"]
 @pytest.fixture(scope="module")
 def trained_tiny(tiny_model_dir, toy_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("served") / "run"
-    return launch_training(tiny_config(tiny_model_dir, toy_data, out, max_steps=3))["model_dir"]
+    return launch_training(tiny_config(tiny_model_dir, toy_data, out, max_steps=3)).model_dir
 
 
 def encoder(model_dir, cache) -> O1Encoder:
