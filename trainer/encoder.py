@@ -21,7 +21,9 @@ Thinking modes (``think``):
   its vector is the ``<emb>`` after the empty thought (``<query>q</query><thought></s><emb>``, the sequence the
   trainer's skip examples teach), read by feeding ``</s><emb>`` through that pass's KV cache. The other queries
   think as under ``"always"``. A higher threshold means more thinking (1.0 is nearly ``"always"``, 0.0 ``"never"``
-  thinking at all).
+  thinking at all). With ``skip_vector="query"`` a skipping query takes the query-only vector instead (the bare
+  query's, read through the same pass), so the threshold sweeps exactly from ``"never"`` to ``"always"``: use it
+  when the skip vector retrieves worse than the bare query (a model trained on few skip examples).
 
 Fusion: with ``fusion_alpha > 0`` the vector is ``normalize(alpha * q + (1 - alpha) * t)``, ``q`` the query-only
 vector (``<query>q</query><emb>``) and ``t`` the thought (or skip) vector. ``q`` is read through the KV cache of
@@ -70,6 +72,7 @@ log = logging.getLogger(__name__)
 _DEFAULT = object()  # "think" not given: encode_queries' own default applies
 
 ThinkMode = Literal["auto", "always", "never"]
+SkipVector = Literal["skip", "query"]
 THINK_MODES: tuple[str, ...] = ("auto", "always", "never")
 
 
@@ -142,6 +145,11 @@ class EncoderConfig(BaseModel):
         le=1,
         description="Final vector normalize(alpha * q + (1 - alpha) * t), q the query-only vector read through "
         "the same KV cache; 0 = the thought vector alone.",
+    )
+    skip_vector: SkipVector = Field(
+        "skip",
+        description="think='auto', a query that skips: 'skip' = the <emb> after the empty thought (what the skip "
+        "examples train); 'query' = the query-only vector (as think='never').",
     )
     kv_reuse: bool = Field(True, description="Read <emb> through the generation's KV cache (False: re-encode).")
     cache_dir: str | None = Field(None, description="Thought cache folder; None = <data root>/cache/thoughts.")
@@ -220,6 +228,7 @@ class O1Encoder:
         num_thoughts: int | None = None,
         close_threshold: float | None = None,
         fusion_alpha: float | None = None,
+        skip_vector: SkipVector | None = None,
     ) -> np.ndarray:
         """Vectors ``(n, dim)`` (float32, L2-normalised); ``.thoughts`` and ``.records`` describe each query.
 
@@ -229,6 +238,8 @@ class O1Encoder:
             num_thoughts: m thoughts per query (vectors averaged); None = ``config.thoughts``.
             close_threshold: auto mode's threshold; None = ``config.close_threshold``.
             fusion_alpha: weight of the query-only vector; None = ``config.fusion_alpha``.
+            skip_vector: auto mode, the vector of a query that skips (``"skip"`` or ``"query"``); None =
+                ``config.skip_vector``.
         """
         mode = think_mode(think)
         c = self.config
@@ -253,6 +264,8 @@ class O1Encoder:
 
         vectors = torch.empty(n, self.model.dim)  # the thought (or skip) vector of each query
         q_vectors = torch.empty(n, self.model.dim) if alpha > 0 else None
+        # a skipping query takes its query-only vector
+        by_query = mode == "auto" and (c.skip_vector if skip_vector is None else skip_vector) == "query"
         p_close: list[float | None] = [None] * n
         thinkers = list(range(n))
         if mode == "auto" or alpha > 0:  # one pass over the prompts: decision, skip vector, query-only vector
@@ -267,7 +280,7 @@ class O1Encoder:
                         q_vectors[i] = q_vecs[j]
                     if mode == "auto":
                         p_close[i] = float(probs[j])
-                        vectors[i] = skip_vecs[j]
+                        vectors[i] = q_vecs[j] if by_query else skip_vecs[j]
             if mode == "auto":
                 thinkers = [i for i in range(n) if p_close[i] < threshold]
         ids: list[list[list[int]]] = [[] for _ in queries]

@@ -71,6 +71,11 @@ class SystemSpec(BaseModel):
         le=1,
         description="Vector normalize(alpha * query-only + (1 - alpha) * thought); None = the encoder's default.",
     )
+    skip_vector: Literal["skip", "query"] | None = Field(
+        default=None,
+        description="auto: the vector of a query that skips its thought: 'skip' = the <emb> after the empty "
+        "thought, 'query' = the bare query's; None = the encoder's default.",
+    )
     baseline: str | None = Field(
         default=None, description="Name of the system this one is compared against in the delta table."
     )
@@ -103,6 +108,8 @@ class SystemSpec(BaseModel):
             call["close_threshold"] = self.close_threshold
         if self.mode != "never" and self.fusion_alpha is not None:
             call["fusion_alpha"] = self.fusion_alpha
+        if self.mode == "auto" and self.skip_vector is not None:
+            call["skip_vector"] = self.skip_vector
         return call
 
 
@@ -114,7 +121,8 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
 
     The thinking modes, each compared with ``trained-never``: ``trained-never`` (bare query), ``trained-always``
     (every query thinks), ``trained-auto`` (the model decides, the encoder's default threshold),
-    ``trained-auto-fused`` (auto, vector ``normalize(alpha q + (1 - alpha) t)`` with ``fusion_alpha``), and
+    ``trained-auto-fused`` (auto, vector ``normalize(alpha q + (1 - alpha) t)`` with ``fusion_alpha``),
+    ``trained-auto-query`` (auto, a query that skips takes the bare query's vector, not the skip vector), and
     ``bm25-thought-auto`` (BM25 over query + thought where auto thought, the bare query elsewhere).
     """
     specs = [
@@ -141,6 +149,14 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
             model="trained",
             think="auto",
             fusion_alpha=fusion_alpha,
+            baseline="trained-never",
+        ),
+        SystemSpec(
+            name="trained-auto-query",
+            kind="encoder",
+            model="trained",
+            think="auto",
+            skip_vector="query",
             baseline="trained-never",
         ),
         SystemSpec(name="bm25-thought-auto", kind="expansion", model="trained", think="auto", baseline="bm25"),

@@ -125,6 +125,8 @@ def encoder_details(encoder: QueryDocEncoder, spec: SystemSpec, m: int = 1) -> d
             if threshold is None:
                 threshold = getattr(getattr(encoder, "config", None), "close_threshold", None)
             out["close_threshold"] = threshold
+            if spec.skip_vector is not None:
+                out["skip_vector"] = spec.skip_vector
     if spec.fusion_alpha is not None and spec.mode != "never":
         out["fusion_alpha"] = spec.fusion_alpha
     model_cfg = getattr(getattr(encoder, "model", None), "config", None)

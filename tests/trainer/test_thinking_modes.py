@@ -117,3 +117,14 @@ def test_auto_mode_on_smollm2(smollm2_dir, tmp_path):
     assert cos(enc.encode_queries(queries, think="auto", fusion_alpha=1.0), never).min() >= 0.999
     enc.encode_queries(queries, think="auto", close_threshold=1.0)
     assert all(r.thought and r.thought_tokens >= 1 for r in enc.records) and all(t[0] for t in enc.thoughts)
+
+
+def test_skip_vector_query_makes_the_sweep_run_from_never_to_always(model_dir, tmp_path):
+    """With skip_vector="query" a skipping query is embedded as under "never"; a thinking one as under "always"."""
+    enc = encoder(model_dir, tmp_path, skip_vector="query")
+    never = enc.encode_queries(QUERIES, think="never")
+    assert cos(enc.encode_queries(QUERIES, think="auto", close_threshold=0.0), never).min() >= 0.999
+    assert not any(r.thought for r in enc.records)
+    always = enc.encode_queries(QUERIES, think="always")
+    assert cos(enc.encode_queries(QUERIES, think="auto", close_threshold=1.0), always).min() >= 0.999
+    assert all(r.thought for r in enc.records)

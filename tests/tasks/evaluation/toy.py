@@ -134,7 +134,9 @@ class FakeAutoEncoder(FakeEncoder):
     vector in; ``.records`` is set as O1Encoder sets it.
     """
 
-    def encode_queries(self, queries, think="always", num_thoughts=1, close_threshold=0.5, fusion_alpha=0.0):
+    def encode_queries(
+        self, queries, think="always", num_thoughts=1, close_threshold=0.5, fusion_alpha=0.0, skip_vector="query"
+    ):
         bare = super().encode_queries(queries, "never", 1)
         if think in ("never", False):
             self.thoughts = [[] for _ in queries]
