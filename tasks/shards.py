@@ -160,19 +160,22 @@ class DatasetVersion:
             stats[table] = {"rows": sum(s["rows"] for s in shards), "shards": shards}
         return stats
 
-    def write_manifest(self, revision: int, manifest: dict) -> Path:
+    def write_manifest(self, revision: int, manifest: dict) -> Manifest:
         """Write ``manifest-<revision>.json``, ``manifest.json``, then the dataset card (``README.md`` beside them).
 
         Table counts are read from disk here; the card (:mod:`tasks.dataset_card`) follows every manifest, so
         ``datasets.load_dataset(<meta_dir>, "<table>")`` always sees the latest revision.
+
+        Returns:
+            The manifest just written, typed (what :meth:`manifest_model` now reads).
         """
         body = dict(manifest, revision=revision, dataset=self.dataset, split=self.split, version=self.version)
         body["tables"] = self.table_stats()
         typed = Manifest.model_validate(body)  # a section of the wrong shape fails here, before anything is written
         write_json_atomic(self.manifest_path(revision), body)
-        path = write_json_atomic(self.manifest_path(), body)
+        write_json_atomic(self.manifest_path(), body)
         write_dataset_card(self, typed)
-        return path
+        return typed
 
     # ---- the single-writer lock --------------------------------------------------------------------------
     @contextmanager

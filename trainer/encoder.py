@@ -53,7 +53,6 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -63,6 +62,7 @@ from tqdm.auto import tqdm
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.paths import cache_root
+from o1embed.tasks.thinking import SkipVector, ThinkMode, think_mode
 from o1embed.trainer.config import O1ModelConfig
 from o1embed.trainer.model import O1Model, resolve_device, resolve_dtype
 from o1embed.trainer.thought_cache import ThoughtCache
@@ -70,25 +70,6 @@ from o1embed.trainer.thought_cache import ThoughtCache
 log = logging.getLogger(__name__)
 
 _DEFAULT = object()  # "think" not given: encode_queries' own default applies
-
-ThinkMode = Literal["auto", "always", "never"]
-SkipVector = Literal["skip", "query"]
-THINK_MODES: tuple[str, ...] = ("auto", "always", "never")
-
-
-def think_mode(think: bool | str) -> ThinkMode:
-    """``True``/``False`` (the old boolean) as ``"always"``/``"never"``; a mode name as itself.
-
-    Raises:
-        ConfigError: any other value.
-    """
-    if think is True:
-        return "always"
-    if think is False:
-        return "never"
-    if think not in THINK_MODES:
-        raise ConfigError(f"think must be one of {', '.join(THINK_MODES)} (or True/False), not {think!r}")
-    return think  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -273,7 +254,9 @@ class O1Encoder:
             for start in range(0, n, bs):
                 idx = list(range(start, min(start + bs, n)))
                 t0 = time.perf_counter()
-                probs, skip_vecs, q_vecs = self.first_step([queries[i] for i in idx])
+                probs, skip_vecs, q_vecs = self.first_step(
+                    [queries[i] for i in idx], skip=mode == "auto" and not by_query, query=alpha > 0 or by_query
+                )
                 seconds[idx] += (time.perf_counter() - t0) / len(idx)
                 for j, i in enumerate(idx):
                     if q_vectors is not None:
@@ -406,8 +389,15 @@ class O1Encoder:
         return input_ids, mask, width
 
     @torch.no_grad()
-    def first_step(self, queries: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def first_step(
+        self, queries: list[str], skip: bool = True, query: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """One pass over the generation prompts: the decision of ``think="auto"`` and two vectors read from its cache.
+
+        Args:
+            queries: query texts.
+            skip: read the skip vector (one more token through the cache); False returns None in its place.
+            query: read the query-only vector (one more token through the cache); False returns None in its place.
 
         Returns:
             ``(p_close (n,), skip vectors (n, dim), query-only vectors (n, dim))``: the probability that the model
@@ -429,12 +419,13 @@ class O1Encoder:
         cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
         n = len(queries)
         prompt_len = mask.sum(1)
-        # skip sequence: <thought> then </s> <emb>, both after the whole prompt
-        tail = torch.stack([torch.full((n,), model.ids.eos), torch.full((n,), model.ids.emb)], dim=1)
-        tail_pos = torch.stack([prompt_len, prompt_len + 1], dim=1)
-        skip, past = self._feed(cache, mask, tail, torch.ones_like(tail), tail_pos)
-        q_vec = self._query_only(cache, past, mask, width)
-        return p_close, skip, q_vec
+        skip_vec, past = None, mask
+        if skip:  # skip sequence: <thought> then </s> <emb>, both after the whole prompt
+            tail = torch.stack([torch.full((n,), model.ids.eos), torch.full((n,), model.ids.emb)], dim=1)
+            tail_pos = torch.stack([prompt_len, prompt_len + 1], dim=1)
+            skip_vec, past = self._feed(cache, mask, tail, torch.ones_like(tail), tail_pos)
+        q_vec = self._query_only(cache, past, mask, width) if query else None
+        return p_close, skip_vec, q_vec
 
     def _query_only(self, cache, past: torch.Tensor, prompt_mask: torch.Tensor, width: int) -> torch.Tensor:
         """``<emb>`` fed at the position after ``</query>``, seeing only ``<query>q</query>``: ``(rows, dim)``.

@@ -105,6 +105,7 @@ def finalize(
     # The other stages' sections as they were written; write_manifest sets the identity and the table counts.
     identity = {"revision", "dataset", "split", "version", "tables"}
     body = manifest.model_dump(exclude_unset=True, exclude=identity) if manifest else {}
+    # Validated here as well as in write_manifest: the dump turns numpy scalars into JSON numbers.
     body["committee"] = CommitteeSection.model_validate(section).model_dump()
-    manifest_path = dv.write_manifest(revision, body)
-    return CommitteeResult(stats, str(stats_path), str(png_path), str(manifest_path), revision, shard_summaries)
+    dv.write_manifest(revision, body)
+    return CommitteeResult(stats, str(stats_path), str(png_path), str(dv.manifest_path()), revision, shard_summaries)

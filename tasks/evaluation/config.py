@@ -17,9 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.thinking import SkipVector, ThinkMode, think_mode
 
 SystemKind = Literal["bm25", "dense", "encoder", "expansion"]
-ThinkMode = Literal["auto", "always", "never"]
 
 # The thinking-mode systems: these names stay the same from run to run, so reports compare across runs.
 THINKING_MODE_SYSTEMS = ("trained-never", "trained-always", "trained-auto", "trained-auto-fused")
@@ -71,7 +71,7 @@ class SystemSpec(BaseModel):
         le=1,
         description="Vector normalize(alpha * query-only + (1 - alpha) * thought); None = the encoder's default.",
     )
-    skip_vector: Literal["skip", "query"] | None = Field(
+    skip_vector: SkipVector | None = Field(
         default=None,
         description="auto: the vector of a query that skips its thought: 'skip' = the <emb> after the empty "
         "thought, 'query' = the bare query's; None = the encoder's default.",
@@ -94,9 +94,7 @@ class SystemSpec(BaseModel):
     @property
     def mode(self) -> ThinkMode:
         """``think`` as a mode name (``True`` = ``always``, ``False`` = ``never``)."""
-        if isinstance(self.think, bool):
-            return "always" if self.think else "never"
-        return self.think
+        return think_mode(self.think)
 
     def encoder_call(self) -> dict[str, Any]:
         """The keyword arguments of ``encode_queries`` this spec asks for (only the settings it states)."""

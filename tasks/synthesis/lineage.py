@@ -160,5 +160,4 @@ def finish_revision(
     }
     if previous is not None and previous.committee is not None:  # survives a new revision until it reruns
         body["committee"] = previous.committee.model_dump(exclude_unset=True)
-    dv.write_manifest(plan.revision, body)
-    return dv.manifest_model()
+    return dv.write_manifest(plan.revision, body)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from o1embed.tasks.errors import ConfigError
 from o1embed.trainer.config import O1ModelConfig
-from o1embed.trainer.encoder import EncoderConfig, O1Encoder, think_mode
+from o1embed.trainer.encoder import EncoderConfig, O1Encoder
 from o1embed.trainer.model import O1Model
 from tests.trainer.test_encoder import QUERIES
 
@@ -30,12 +29,6 @@ def model_dir(request, tiny_model_dir, tmp_path):
         return tiny_model_dir
     m = O1Model.load(tiny_model_dir, config=O1ModelConfig(first_emb=True))
     return m.save(tmp_path / "first-emb")
-
-
-def test_think_modes_accept_the_old_booleans():
-    assert think_mode(True) == "always" and think_mode(False) == "never" and think_mode("auto") == "auto"
-    with pytest.raises(ConfigError, match="think must be one of"):
-        think_mode("sometimes")
 
 
 def test_auto_with_an_immediate_close_is_the_skip_sequence(model_dir, tmp_path):

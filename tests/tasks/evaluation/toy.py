@@ -130,8 +130,9 @@ class Record:
 class FakeAutoEncoder(FakeEncoder):
     """A FakeEncoder with thinking modes: the close probability is 0.9 for topics at even positions, else 0.1.
 
-    ``auto`` skips the thought (bare-query vector) where ``p_close >= close_threshold``; fusion mixes the bare
-    vector in; ``.records`` is set as O1Encoder sets it.
+    ``auto`` skips the thought where ``p_close >= close_threshold``: a skipping query takes the bare-query vector
+    (``skip_vector="query"``) or a vector of its own, as O1Encoder's ``<emb>`` after the empty thought
+    (``skip_vector="skip"``); fusion mixes the bare vector in; ``.records`` is set as O1Encoder sets it.
     """
 
     def encode_queries(
@@ -145,7 +146,8 @@ class FakeAutoEncoder(FakeEncoder):
         full = super().encode_queries(queries, True, num_thoughts)
         p = [0.9 if any(f" {t}" in q for t in TOPICS[::2]) else 0.1 for q in queries]
         skip = [think == "auto" and pi >= close_threshold for pi in p]
-        vecs = np.where(np.array(skip)[:, None], bare, full)
+        skipped = bare if skip_vector == "query" else np.stack([_hash_vec(f"{q} closed") for q in queries])
+        vecs = np.where(np.array(skip)[:, None], skipped, full)
         if fusion_alpha:
             vecs = fusion_alpha * bare + (1 - fusion_alpha) * vecs
             vecs = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
