@@ -12,7 +12,8 @@
 # checkpoint, cached document vectors. A stage whose output exists is skipped.
 # Usage: O1EMBED_DATA=/path/to/data nice -n 5 bash bench/thinking_real_run.sh
 # Outputs under $O1EMBED_DATA/runs/thinking-809: data/ (the dataset version), check.json, model/ (the run folder),
-# report/ (report.md, cost_quality.png, summary and delta Parquet).
+# report/ (report.md, cost_quality.png, summary and delta Parquet); the figures are copied to
+# docs/results/thinking-809/ at the end.
 set -euo pipefail
 : "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
@@ -57,4 +58,16 @@ if [ ! -f "$RUN/report/report.md" ]; then
         --backbone "$O1EMBED_DATA/models/SmolLM2-135M-Instruct" --set dtype=bfloat16 --set doc_max_tokens=256 \
         "${systems[@]}" --out "$RUN/report"
 fi
+stage "copy the figures to docs/results/thinking-809"
+DOCS=docs/results/thinking-809
+mkdir -p "$DOCS"
+meta=$(ls -d "$RUN"/data/_manifests/dataset=scifact/split=train/version=*/ | tail -1)
+cp "$RUN/synthesis.yaml" "$RUN/synthesize.json" "$RUN/check.json" "$meta/manifest.json" "$DOCS/"
+cp "$(ls "$meta"/committee-stats-*.json | tail -1)" "$DOCS/committee_stats.json"
+cp "$(ls "$meta"/committee-gain-*.png | tail -1)" "$DOCS/committee_gain.png"
+for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
+# the per-query Parquet stays in data/ (it holds the thoughts)
+for f in report.md config.json summary.parquet deltas.parquet metrics.png cost_quality.png; do
+    [ -f "$RUN/report/$f" ] && cp "$RUN/report/$f" "$DOCS/"
+done
 stage done

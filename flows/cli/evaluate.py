@@ -18,6 +18,7 @@ import typer
 
 from o1embed.flows.cli.overrides import CONFIG_HELP, SET_HELP, build_config
 from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.evaluation.config import preset_systems
 
 
 def _system_items(values: list[str] | None) -> list | None:
@@ -51,9 +52,8 @@ def register(app: typer.Typer) -> None:
         system: list[str] = typer.Option(
             None,
             "--system",
-            help="A preset (bm25, minilm, backbone, trained, trained-think-m1, trained-think-m3, bm25-thought, "
-            "trained-never, trained-always, trained-auto, trained-auto-fused, bm25-thought-auto) or a SystemSpec as "
-            "JSON; repeat for several. Default: every system the given models allow.",
+            help=f"A preset ({', '.join(preset_systems())}) or a SystemSpec as JSON; repeat for several. "
+            "Default: every system the given models allow.",
         ),
         out: str = typer.Option(None, "--out", help="Report folder (out_dir)."),
         config: str = typer.Option(None, "--config", help=CONFIG_HELP),
