@@ -21,6 +21,11 @@ Run::
     nice -n 10 python bench/scale.py --points small          # quick check (seconds to minutes)
     nice -n 10 python bench/scale.py --points full           # the issue's points (hours on 2 cores)
     python bench/scale.py --table-only                       # rebuild the table from finished points
+    nice -n 10 python bench/scale.py --points full --resume  # skip the points this code already measured
+
+``--resume`` makes the hours-long full series runnable in pieces (one point per process, so a stop loses at most
+the point in flight): a point is skipped when ``points.jsonl`` holds a run of it from the same code (the git tree
+ids of ``flows``, ``tasks`` and this file, with no uncommitted change to them) and the same settings.
 
 Results: ``docs/results/scale/points.jsonl`` (one line per finished point, appended) and
 ``docs/results/scale/table-<points>.md``. Last lines: ``time_exponent_corpus=``,
@@ -318,11 +323,24 @@ def summarise(points: list[dict], series: dict, label: str, command: str) -> tup
     return lines, figures
 
 
+def code_id() -> str:
+    """The git tree ids of what a point measures (``flows``, ``tasks``, this file); ``-dirty`` when edited."""
+    here = Path(__file__).resolve().parent.parent
+    paths = ["flows", "tasks", "bench/scale.py"]
+    git = ["git", "-C", str(here)]
+    trees = subprocess.run([*git, "rev-parse", *(f"HEAD:{p}" for p in paths)], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", *paths], capture_output=True, text=True).stdout
+    if trees.returncode:
+        return "unknown"
+    return ",".join(t[:12] for t in trees.stdout.split()) + ("-dirty" if dirty.strip() else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--points", choices=sorted(POINTS), default="small")
     ap.add_argument("--only", default=None, help="run one point 'QUERIES:DOCS' in this process (internal)")
     ap.add_argument("--table-only", action="store_true", help="rebuild the table from points.jsonl")
+    ap.add_argument("--resume", action="store_true", help="skip points measured by this code with these settings")
     ap.add_argument("--data-root", default=None, help="default: $O1EMBED_DATA/bench-scale")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--k", type=int, default=3)
@@ -357,8 +375,20 @@ def main() -> None:
     # Cheapest first, so a run cut short still gives both series a slope.
     wanted = sorted(dict.fromkeys([*series["queries"], *series["corpus"]]), key=lambda p: 3 * p[0] + p[1])
     command = "nice -n 10 python bench/scale.py --points " + args.points
+    code = code_id()
+    settings = {k: getattr(args, k) for k in ("seed", "k", "shard_size", "parallel_shards", "concurrency")}
+    settings |= {k: getattr(args, k) for k in ("demo_policy", "pool_from", "pool_top_n")}
+    stored = [json.loads(x) for x in store.read_text().splitlines()] if store.exists() else []
+    done = {
+        (p["queries"], p["docs"])
+        for p in stored
+        if p.get("points") == args.points and p.get("code") == code and p.get("settings") == settings
+    }
     if not args.table_only:
         for nq, nd in wanted:
+            if args.resume and not code.endswith("-dirty") and (nq, nd) in done:
+                print(f"point {nq} queries x {nd} docs: measured by this code ({code}), skipped", flush=True)
+                continue
             cmd = [sys.executable, __file__, "--only", f"{nq}:{nd}", "--data-root", args.data_root]
             cmd += ["--seed", str(args.seed), "--k", str(args.k), "--shard-size", str(args.shard_size)]
             cmd += ["--parallel-shards", str(args.parallel_shards), "--concurrency", str(args.concurrency)]
@@ -375,7 +405,7 @@ def main() -> None:
                 print(f"point {nq}x{nd} failed (rc {proc.returncode}); log {log_path}", flush=True)
                 continue
             point = json.loads(lines[-1][6:])
-            point["points"] = args.points
+            point |= {"points": args.points, "code": code, "settings": settings}
             with open(store, "a") as f:
                 f.write(json.dumps(point) + "\n")
             print(f"point {nq} queries x {nd} docs: {time.time() - t0:.0f}s {point}", flush=True)
