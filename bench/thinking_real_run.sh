@@ -16,6 +16,7 @@
 # docs/results/thinking-809/ at the end.
 set -euo pipefail
 : "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
+export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}  # as scripts/services.sh: the run's history beside its data
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
 export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
 export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
