@@ -3,8 +3,8 @@
 #   1. synthesis with the chosen defaults (prefect.yaml's `scifact_synthesis` block: K = 6, 96 new tokens, the paper's
 #      prompt) on all 809 SciFact train queries, then the committee (inside the flow) and the outside check;
 #   2. 200 LoRA steps of SmolLM2-135M with the `cpu-small-long-query` preset (cpu-small with queries kept to 256
-#      tokens: SciFact's training queries are short, so training is the same; BIRCO's long queries are not cut to 32
-#      at inference);
+#      tokens: 42 of SciFact's 809 training queries run past 32 tokens, at most 66, and are kept whole; BIRCO's long
+#      queries are not cut to 32 at inference);
 #   3. the report on SciFact test, every BIRCO set and CISI, with every thinking mode, the deltas against
 #      `trained-never` (counts and paired randomisation p-values) and the cost-quality sweep of `trained-auto`.
 # Every stage resumes when the script is run again: cached expert responses (`bench/candidate_study_prefill.py`
