@@ -68,7 +68,8 @@ cp "$(ls "$meta"/committee-stats-*.json | tail -1)" "$DOCS/committee_stats.json"
 cp "$(ls "$meta"/committee-gain-*.png | tail -1)" "$DOCS/committee_gain.png"
 for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
 # the per-query Parquet stays in data/ (it holds the thoughts)
-for f in report.md config.json summary.parquet deltas.parquet cost_quality.parquet metrics.png cost_quality.png; do
+for f in report.md config.json summary.parquet deltas.parquet out_of_domain.parquet out_of_domain_deltas.parquet \
+    cost_quality.parquet metrics.png cost_quality.png; do
     [ -f "$RUN/report/$f" ] && cp "$RUN/report/$f" "$DOCS/"
 done
 stage done

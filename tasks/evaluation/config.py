@@ -252,6 +252,12 @@ class EvalConfig(BaseModel):
         ],
         description="Thresholds of the sweep (a query skips its thought when p_close >= threshold).",
     )
+    in_domain: list[str] | None = Field(
+        default=None,
+        description="Datasets the trained model was trained on, left out of the report's out-of-domain means "
+        "(dataset names as in the report); None = the dataset named in the trained model's model_card.json "
+        "(none without a trained model or a card).",
+    )
     doc_chunk_size: int = Field(
         default=512,
         ge=1,

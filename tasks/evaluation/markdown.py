@@ -159,9 +159,61 @@ def render_markdown(report: EvalReport, chart_name: str = "metrics.png") -> str:
         ]
     else:
         parts.append("No system of this run names a baseline.")
+    parts += out_of_domain_lines(report)
     parts += thinking_cost_lines(report)
     parts += ["", f"![nDCG@10, Recall@100 and MRR@10 per dataset and system]({chart_name})", ""]
     return "\n".join(parts)
+
+
+def out_of_domain_lines(report: EvalReport) -> list[str]:
+    """The sets outside the trained model's own, together: mean metrics per system and the deltas."""
+    means, deltas = report.ood_summary, report.ood_deltas
+    if not means.height:
+        return []
+    sets = report.per_query.column("dataset").unique().to_pylist()
+    ood = [d["dataset"] for d in report.datasets if d["dataset"] in sets and d["dataset"] not in report.in_domain]
+    lines = [
+        "",
+        "## Out of domain",
+        "",
+        f"The {len(ood)} sets the trained model was not trained on ({', '.join(ood)}; in domain: "
+        f"{', '.join(report.in_domain)}), each counted once: the mean over sets of each set's mean.",
+        "",
+        markdown_table(
+            ["system", "sets", "queries", *METRICS.values()],
+            [[r["system"], r["datasets"], r["queries"], *(r[m] for m in METRICS)] for r in means.iter_rows(named=True)],
+        ),
+    ]
+    if deltas.height:
+        lines += [
+            "",
+            markdown_table(
+                [
+                    "system",
+                    "baseline",
+                    "sets",
+                    *(f"Δ {v}" for v in METRICS.values()),
+                    "better / worse / tied queries",
+                    "p (nDCG@10)",
+                ],
+                [
+                    [
+                        r["system"],
+                        r["baseline"],
+                        r["datasets"],
+                        *(r[f"delta_{m}"] for m in METRICS),
+                        f"{r['better']} / {r['worse']} / {r['tied']} of {r['queries']}",
+                        _p(r["p_value"]),
+                    ]
+                    for r in deltas.iter_rows(named=True)
+                ],
+                signed=True,
+            ),  # fmt: skip
+            "",
+            "p: paired randomisation test of the mean over sets of the nDCG@10 differences (each query weighted by "
+            "1 / (sets x its set's queries); signs flip per query).",
+        ]
+    return lines
 
 
 def thinking_cost_lines(report: EvalReport, chart_name: str = "cost_quality.png") -> list[str]:

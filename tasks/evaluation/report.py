@@ -11,6 +11,9 @@ Files written by :func:`write_report` (atomically) into one folder::
                          paired randomisation test p-value (scipy.stats.permutation_test) on nDCG@10
     report.md            setup, systems, tables, deltas, thinking cost, the charts
     metrics.png          grouped bars: nDCG@10, Recall@100, MRR@10 per dataset and system
+    out_of_domain.parquet        the sets outside the trained model's own, together: mean metrics per system
+    out_of_domain_deltas.parquet the same, deltas against each baseline with the paired test (both when the run has
+                                 such sets: :func:`~o1embed.tasks.evaluation.tables.out_of_domain`)
     cost_quality.parquet the auto threshold sweep (when the run has one)
     cost_quality.png     nDCG@10 against the share of queries that thought, one line per dataset
     config.json          the configuration and the datasets' counts and checksums
@@ -22,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +40,7 @@ from o1embed.tasks.evaluation.chart import render_chart, render_cost_quality
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec
 from o1embed.tasks.evaluation.harness import COST_QUALITY, PER_QUERY, DatasetResult
 from o1embed.tasks.evaluation.markdown import render_markdown
-from o1embed.tasks.evaluation.tables import compute_deltas, summarize
+from o1embed.tasks.evaluation.tables import compute_deltas, out_of_domain, summarize
 from o1embed.tasks.paths import runs_root
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,8 @@ class EvalReport:
         created: UTC time of the report.
         markdown: the report page.
         cost_quality: the auto threshold sweep (rows of ``harness.COST_QUALITY``; empty without one).
+        in_domain: the sets left out of the out-of-domain tables (:func:`in_domain_sets`).
+        ood_summary, ood_deltas: the out-of-domain tables (empty when every set is in domain, or none is known).
         paths: files written (``per_query``, ``summary``, ``deltas``, ``markdown``, ``chart``, ``config``, and
             ``cost_quality`` / ``cost_quality_chart`` with a sweep).
     """
@@ -66,6 +72,9 @@ class EvalReport:
     config: EvalConfig
     created: datetime
     cost_quality: pl.DataFrame = field(default_factory=lambda: pl.from_arrow(COST_QUALITY.empty_table()))
+    in_domain: list[str] = field(default_factory=list)
+    ood_summary: pl.DataFrame = field(default_factory=pl.DataFrame)
+    ood_deltas: pl.DataFrame = field(default_factory=pl.DataFrame)
     markdown: str = ""
     paths: dict[str, Path] = field(default_factory=dict)
 
@@ -73,6 +82,21 @@ class EvalReport:
 def default_out_dir() -> Path:
     """``<runs_root>/reports/<UTC timestamp>``."""
     return runs_root() / "reports" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def in_domain_sets(config: EvalConfig) -> list[str]:
+    """``config.in_domain``, or the training dataset in the trained model's ``model_card.json`` (else none)."""
+    if config.in_domain is not None:
+        return list(config.in_domain)
+    card = Path(config.model_path) / "model_card.json" if config.model_path else None
+    if card is None or not card.is_file():
+        return []
+    try:
+        dataset = json.loads(card.read_text())["config"]["data"]["dataset"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        log.warning("%s names no training dataset; the report has no out-of-domain tables", card)
+        return []
+    return [dataset] if dataset else []
 
 
 def build_report(results: list[DatasetResult], systems: list[SystemSpec], config: EvalConfig) -> EvalReport:
@@ -91,7 +115,10 @@ def build_report(results: list[DatasetResult], systems: list[SystemSpec], config
         config=config,
         created=datetime.now(UTC),
         cost_quality=pl.from_arrow(pa.Table.from_pylist(sweep, schema=COST_QUALITY)),
+        in_domain=in_domain_sets(config),
     )
+    if report.in_domain and df.filter(~pl.col("dataset").is_in(report.in_domain)).height:
+        report.ood_summary, report.ood_deltas = out_of_domain(df, systems, report.in_domain)
     report.markdown = render_markdown(report)
     return report
 
@@ -117,6 +144,11 @@ def write_report(report: EvalReport, out_dir: Path) -> dict[str, Path]:
             },
         ),  # fmt: skip
     }
+    if report.ood_summary.height:
+        paths["out_of_domain"] = write_parquet_atomic(out_dir / "out_of_domain.parquet", report.ood_summary.to_arrow())
+        paths["out_of_domain_deltas"] = write_parquet_atomic(
+            out_dir / "out_of_domain_deltas.parquet", report.ood_deltas.to_arrow()
+        )
     if report.cost_quality.height:
         paths["cost_quality"] = write_parquet_atomic(out_dir / "cost_quality.parquet", report.cost_quality.to_arrow())
         paths["cost_quality_chart"] = write_bytes_atomic(

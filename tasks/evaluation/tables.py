@@ -1,4 +1,5 @@
-"""The report's tables: mean metrics per (dataset, system), deltas against a baseline, the paired test.
+"""The report's tables: mean metrics per (dataset, system), deltas against a baseline, the paired test, and the
+same over the out-of-domain sets together (:func:`out_of_domain`).
 
 Example:
     >>> import polars as pl
@@ -92,11 +93,13 @@ def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.Dat
     return pl.DataFrame(rows).select(cols)
 
 
-def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0) -> float:
+def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0, weights=None) -> float:
     """Two-sided paired randomisation test of ``mean(a - b)`` (``scipy.stats.permutation_test``, samples).
 
     Each resample swaps ``a[i]`` and ``b[i]`` at random per query (``permutation_type="samples"``); with up to
     ``log2(n_resamples)`` queries every assignment is enumerated (exact test). All-zero differences give 1.0.
+    ``weights`` (one per query, summing to 1) test ``sum(w * (a - b))`` instead: with ``1 / (sets * queries of
+    the query's set)`` that is the mean over sets of each set's mean difference (:func:`out_of_domain`).
 
     Example:
         >>> paired_p_value([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
@@ -108,9 +111,10 @@ def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) == 0 or np.allclose(a, b, atol=1e-12):
         return 1.0
+    w = np.full(len(a), 1.0 / len(a)) if weights is None else np.asarray(weights, dtype=float)
     res = permutation_test(
         (a, b),
-        lambda x, y, axis: np.mean(x - y, axis=axis),
+        lambda x, y, axis: np.sum(w * (x - y), axis=axis),
         permutation_type="samples",
         vectorized=True,
         n_resamples=n_resamples,
@@ -118,3 +122,62 @@ def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0) -> float:
         random_state=seed,
     )
     return float(res.pvalue)
+
+
+def out_of_domain(
+    per_query: pl.DataFrame, systems: list[SystemSpec], in_domain: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The sets outside ``in_domain`` taken together: each system's mean metrics, and each delta against its baseline.
+
+    Every set counts once, whatever its number of queries (the mean over sets of each set's mean). The deltas'
+    ``better`` / ``worse`` / ``tied`` add the sets' query counts; ``p_value`` is the paired randomisation test of
+    the mean over sets of the nDCG@10 differences (each query's difference weighted by ``1 / (sets x queries of
+    its set)``; signs flip per query, so each query stays in its set).
+
+    Returns:
+        ``(means, deltas)``: ``means`` one row per system (``datasets``, ``queries``, the metrics); ``deltas`` one
+        row per system with a baseline (``datasets``, ``delta_<metric>``, ``better``, ``worse``, ``tied``,
+        ``queries``, ``p_value``). Both empty when no set lies outside ``in_domain``.
+    """
+    ood = per_query.filter(~pl.col("dataset").is_in(in_domain))
+    per_set = ood.group_by("dataset", "system").agg(pl.len().alias("queries"), *[pl.col(m).mean() for m in METRICS])
+    names = [s.name for s in systems]
+    means = (
+        per_set.group_by("system")
+        .agg(pl.len().alias("datasets"), pl.col("queries").sum(), *[pl.col(m).mean() for m in METRICS])
+        .with_columns(pl.col("system").replace_strict(names, list(range(len(names))), default=len(names)).alias("_o"))
+        .sort("_o")
+        .drop("_o")
+    )
+    rows = []
+    for spec in systems:
+        if spec.baseline is None:
+            continue
+        a = ood.filter(pl.col("system") == spec.name)
+        b = ood.filter(pl.col("system") == spec.baseline)
+        joined = a.join(b, on=["dataset", "query_id"], suffix="_base")
+        if joined.height == 0:
+            continue
+        sizes = joined.group_by("dataset").agg(pl.len().alias("_n"))
+        joined = joined.join(sizes, on="dataset").with_columns((1.0 / (pl.col("_n") * sizes.height)).alias("_w"))
+        d_ndcg = joined["ndcg_at_10"] - joined["ndcg_at_10_base"]
+        rows.append(
+            {
+                "system": spec.name,
+                "baseline": spec.baseline,
+                "datasets": sizes.height,
+                **{f"delta_{m}": float(((joined[m] - joined[f"{m}_base"]) * joined["_w"]).sum()) for m in METRICS},
+                "better": int((d_ndcg > 1e-12).sum()),
+                "worse": int((d_ndcg < -1e-12).sum()),
+                "tied": int((d_ndcg.abs() <= 1e-12).sum()),
+                "queries": joined.height,
+                "p_value": paired_p_value(
+                    joined["ndcg_at_10"].to_numpy(), joined["ndcg_at_10_base"].to_numpy(), weights=joined["_w"]
+                ),
+            }
+        )
+    schema = {"system": pl.String, "baseline": pl.String, "datasets": pl.Int64}
+    schema |= {f"delta_{m}": pl.Float64 for m in METRICS}
+    schema |= {"better": pl.Int64, "worse": pl.Int64, "tied": pl.Int64, "queries": pl.Int64, "p_value": pl.Float64}
+    deltas = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+    return means, deltas

@@ -101,3 +101,43 @@ def test_markdown_states_the_setup_and_tables(report):
 
 def test_no_artifacts_outside_prefect(report):
     assert publish_artifacts(report) is False
+
+
+def _run(tmp_path, **fields):
+    folders = [write_toy_beir(tmp_path, "toy"), write_toy_beir(tmp_path, "toy_arguana", identical=True)]
+    config = EvalConfig(
+        datasets=[str(f) for f in folders],
+        max_queries=6,
+        out_dir=str(tmp_path / "report"),
+        cache_dir="",
+        **fields,
+    )
+    doubles = Doubles()
+    resources = Resources(config, retriever_factory=doubles.retriever, encoder_loader=doubles.encoder)
+    return run_evaluation(config, resources=resources)
+
+
+def test_the_sets_outside_the_training_set_are_reported_together(tmp_path):
+    trained = tmp_path / "trained"
+    trained.mkdir()
+    (trained / "model_card.json").write_text(json.dumps({"config": {"data": {"dataset": "toy"}}}))
+    report = _run(tmp_path, model_path=str(trained), backbone_path="/backbone")
+    assert report.in_domain == ["toy"]  # read from the trained model's card
+    means = pl.read_parquet(tmp_path / "report" / "out_of_domain.parquet")
+    ood = report.summary.filter(pl.col("dataset") == "toy_arguana")
+    assert means["system"].to_list() == ood["system"].to_list()
+    assert means["ndcg_at_10"].to_list() == pytest.approx(ood["ndcg_at_10"].to_list())  # one set: its own mean
+    deltas = pl.read_parquet(tmp_path / "report" / "out_of_domain_deltas.parquet")
+    per_set = report.deltas.filter(pl.col("dataset") == "toy_arguana")
+    assert deltas["delta_ndcg_at_10"].to_list() == pytest.approx(per_set["delta_ndcg_at_10"].to_list())
+    assert deltas["p_value"].to_list() == pytest.approx(per_set["p_value"].to_list())
+    assert "## Out of domain" in report.markdown and "in domain: toy)" in report.markdown
+
+
+def test_no_out_of_domain_tables_without_a_known_training_set(tmp_path):
+    report = _run(tmp_path, systems=["bm25", "minilm"])
+    assert report.in_domain == [] and report.ood_summary.height == 0
+    assert not (tmp_path / "report" / "out_of_domain.parquet").exists()
+    assert "## Out of domain" not in report.markdown
+    explicit = _run(tmp_path, systems=["bm25", "minilm"], in_domain=["toy_arguana"])
+    assert explicit.ood_summary["datasets"].to_list() == [1, 1]
