@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ import numpy as np
 import pyarrow as pa
 
 from o1embed.tasks.documents import document_text
-from o1embed.tasks.hashing import corpus_hash
 from o1embed.tasks.schemas import error_row
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,15 @@ class CorpusIndex:
         texts = [document_text(t, x) for t, x in zip(cols["title"], cols["text"], strict=True)]
         return cls(cols["doc_id"], texts)
 
-    def checksum(self) -> str:
-        return corpus_hash(self.doc_ids, self.texts)
+    def without_texts(self) -> CorpusIndex:
+        """The same ids and positions, without the texts: what the driver keeps once the members have indexed them.
+
+        At MS MARCO size the texts are gigabytes (~0.8 KB per passage as Python strings); judging needs only the
+        positions.
+        """
+        out = copy.copy(self)
+        out.texts = []
+        return out
 
 
 @dataclass

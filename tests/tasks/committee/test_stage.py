@@ -12,6 +12,7 @@ import pytest
 from o1embed.tasks.committee.check import outside_check
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.export import export_flagembedding
+from o1embed.tasks.committee.shard import run_shard
 from o1embed.tasks.committee.stage import pending_shards, run_committee
 from o1embed.tasks.errors import ConfigError, InputError
 from tests.tasks.committee.toy import SHARD0, SHARD1
@@ -178,3 +179,19 @@ def test_config_validation():
     with pytest.raises(ValueError, match="negatives_depth"):
         CommitteeConfig(negatives_depth=5)
     assert CommitteeConfig(template="{thought}").search_query("q", "t") == "t"
+
+
+def test_the_driver_keeps_no_corpus_texts_while_judging(toy_dv, bm25_config, monkeypatch):
+    """The members index the texts; the shards are judged with ids and positions only (the driver's memory)."""
+    import o1embed.tasks.committee.stage as stage
+
+    seen = []
+
+    def recording(dv, shard, qids, inputs, members, config):
+        seen.append((len(inputs.corpus.doc_ids), len(inputs.corpus.texts)))
+        return run_shard(dv, shard, qids, inputs, members, config)
+
+    monkeypatch.setattr(stage, "run_shard", recording)
+    out = run_committee(toy_dv, bm25_config)
+    assert seen and all(n_ids > 0 and n_texts == 0 for n_ids, n_texts in seen)
+    assert out.stats["examples"] > 0
