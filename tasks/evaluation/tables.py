@@ -60,27 +60,14 @@ def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.Dat
         "p_value",
     ]  # fmt: skip
     rows = []
-    for spec in systems:
-        if spec.baseline is None:
-            continue
-        a = per_query.filter(pl.col("system") == spec.name)
-        b = per_query.filter(pl.col("system") == spec.baseline)
-        joined = a.join(b, on=["dataset", "query_id"], suffix="_base")
+    for spec, joined in _paired(per_query, systems):
         for ds in joined.get_column("dataset").unique(maintain_order=True).to_list():
-            part = joined.filter(pl.col("dataset") == ds)
-            diff = {f"delta_{m}": float((part[m] - part[f"{m}_base"]).mean()) for m in METRICS}
-            d_ndcg = part["ndcg_at_10"] - part["ndcg_at_10_base"]
             rows.append(
                 {
                     "dataset": ds,
                     "system": spec.name,
                     "baseline": spec.baseline,
-                    **diff,
-                    "better": int((d_ndcg > 1e-12).sum()),
-                    "worse": int((d_ndcg < -1e-12).sum()),
-                    "queries": part.height,
-                    "tied": int((d_ndcg.abs() <= 1e-12).sum()),
-                    "p_value": paired_p_value(part["ndcg_at_10"].to_numpy(), part["ndcg_at_10_base"].to_numpy()),
+                    **_delta(joined.filter(pl.col("dataset") == ds)),
                 }
             )
     if not rows:
@@ -91,6 +78,32 @@ def compute_deltas(per_query: pl.DataFrame, systems: list[SystemSpec]) -> pl.Dat
             }
         )
     return pl.DataFrame(rows).select(cols)
+
+
+def _paired(per_query: pl.DataFrame, systems: list[SystemSpec]):
+    """Each system with a baseline, and its per-query rows joined to the baseline's (columns ``<metric>_base``)."""
+    for spec in systems:
+        if spec.baseline is None:
+            continue
+        a = per_query.filter(pl.col("system") == spec.name)
+        b = per_query.filter(pl.col("system") == spec.baseline)
+        yield spec, a.join(b, on=["dataset", "query_id"], suffix="_base")
+
+
+def _delta(part: pl.DataFrame, weights=None) -> dict[str, Any]:
+    """Of joined rows: mean (or ``weights``-weighted) metric differences, query counts, the paired test p-value."""
+    import numpy as np
+
+    w = np.full(part.height, 1.0 / part.height) if weights is None else np.asarray(weights, dtype=float)
+    d_ndcg = part["ndcg_at_10"] - part["ndcg_at_10_base"]
+    return {
+        **{f"delta_{m}": float(((part[m] - part[f"{m}_base"]).to_numpy() * w).sum()) for m in METRICS},
+        "better": int((d_ndcg > 1e-12).sum()),
+        "worse": int((d_ndcg < -1e-12).sum()),
+        "queries": part.height,
+        "tied": int((d_ndcg.abs() <= 1e-12).sum()),
+        "p_value": paired_p_value(part["ndcg_at_10"].to_numpy(), part["ndcg_at_10_base"].to_numpy(), weights=weights),
+    }
 
 
 def paired_p_value(a, b, n_resamples: int = 10_000, seed: int = 0, weights=None) -> float:
@@ -150,32 +163,13 @@ def out_of_domain(
         .drop("_o")
     )
     rows = []
-    for spec in systems:
-        if spec.baseline is None:
-            continue
-        a = ood.filter(pl.col("system") == spec.name)
-        b = ood.filter(pl.col("system") == spec.baseline)
-        joined = a.join(b, on=["dataset", "query_id"], suffix="_base")
+    for spec, joined in _paired(ood, systems):
         if joined.height == 0:
             continue
         sizes = joined.group_by("dataset").agg(pl.len().alias("_n"))
         joined = joined.join(sizes, on="dataset").with_columns((1.0 / (pl.col("_n") * sizes.height)).alias("_w"))
-        d_ndcg = joined["ndcg_at_10"] - joined["ndcg_at_10_base"]
-        rows.append(
-            {
-                "system": spec.name,
-                "baseline": spec.baseline,
-                "datasets": sizes.height,
-                **{f"delta_{m}": float(((joined[m] - joined[f"{m}_base"]) * joined["_w"]).sum()) for m in METRICS},
-                "better": int((d_ndcg > 1e-12).sum()),
-                "worse": int((d_ndcg < -1e-12).sum()),
-                "tied": int((d_ndcg.abs() <= 1e-12).sum()),
-                "queries": joined.height,
-                "p_value": paired_p_value(
-                    joined["ndcg_at_10"].to_numpy(), joined["ndcg_at_10_base"].to_numpy(), weights=joined["_w"]
-                ),
-            }
-        )
+        delta = _delta(joined, weights=joined["_w"].to_numpy())
+        rows.append({"system": spec.name, "baseline": spec.baseline, "datasets": sizes.height, **delta})
     schema = {"system": pl.String, "baseline": pl.String, "datasets": pl.Int64}
     schema |= {f"delta_{m}": pl.Float64 for m in METRICS}
     schema |= {"better": pl.Int64, "worse": pl.Int64, "tied": pl.Int64, "queries": pl.Int64, "p_value": pl.Float64}

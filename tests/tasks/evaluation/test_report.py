@@ -12,21 +12,23 @@ from tests.tasks.evaluation.test_systems import ALL, Doubles
 from tests.tasks.evaluation.toy import write_toy_beir
 
 
-@pytest.fixture
-def report(tmp_path):
+def _run(tmp_path, **fields):
     folders = [write_toy_beir(tmp_path, "toy"), write_toy_beir(tmp_path, "toy_arguana", identical=True)]
     config = EvalConfig(
         datasets=[str(f) for f in folders],
-        model_path="/trained",
-        backbone_path="/backbone",
         max_queries=6,
-        doc_max_tokens=128,
         out_dir=str(tmp_path / "report"),
         cache_dir="",
+        **fields,
     )
     doubles = Doubles()
     resources = Resources(config, retriever_factory=doubles.retriever, encoder_loader=doubles.encoder)
     return run_evaluation(config, resources=resources)
+
+
+@pytest.fixture
+def report(tmp_path):
+    return _run(tmp_path, model_path="/trained", backbone_path="/backbone", doc_max_tokens=128)
 
 
 def test_report_files(report, tmp_path):
@@ -101,20 +103,6 @@ def test_markdown_states_the_setup_and_tables(report):
 
 def test_no_artifacts_outside_prefect(report):
     assert publish_artifacts(report) is False
-
-
-def _run(tmp_path, **fields):
-    folders = [write_toy_beir(tmp_path, "toy"), write_toy_beir(tmp_path, "toy_arguana", identical=True)]
-    config = EvalConfig(
-        datasets=[str(f) for f in folders],
-        max_queries=6,
-        out_dir=str(tmp_path / "report"),
-        cache_dir="",
-        **fields,
-    )
-    doubles = Doubles()
-    resources = Resources(config, retriever_factory=doubles.retriever, encoder_loader=doubles.encoder)
-    return run_evaluation(config, resources=resources)
 
 
 def test_the_sets_outside_the_training_set_are_reported_together(tmp_path):
