@@ -121,7 +121,7 @@ def run_committee(
     summaries: list[JudgedShard] = []
     if todo:
         members = members or start_members(config, inputs.corpus.doc_ids, inputs.corpus.texts)
-    inputs = replace(inputs, corpus=inputs.corpus.without_texts())  # the members hold what they index
+        inputs = replace(inputs, corpus=inputs.corpus.without_texts())  # the members hold what they index
     try:
         if todo:
             summaries = run_shards(todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config))

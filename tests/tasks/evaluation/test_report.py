@@ -8,6 +8,8 @@ import pytest
 from o1embed.flows.evaluate import publish_artifacts, run_evaluation
 from o1embed.tasks.evaluation.config import EvalConfig
 from o1embed.tasks.evaluation.resources import Resources
+from o1embed.trainer.config import TrainConfig
+from o1embed.trainer.model_card import write_model_card
 from tests.tasks.evaluation.test_systems import ALL, Doubles
 from tests.tasks.evaluation.toy import write_toy_beir
 
@@ -108,7 +110,9 @@ def test_no_artifacts_outside_prefect(report):
 def test_the_sets_outside_the_training_set_are_reported_together(tmp_path):
     trained = tmp_path / "trained"
     trained.mkdir()
-    (trained / "model_card.json").write_text(json.dumps({"config": {"data": {"dataset": "toy"}}}))
+    # the card as the trainer writes it, so a change to its layout fails here rather than empties the tables
+    train_config = TrainConfig(output_dir=str(tmp_path / "run"), data={"root": str(tmp_path), "dataset": "toy"})
+    write_model_card(trained, train_config.model_dump(mode="json"), {"loss": None})
     report = _run(tmp_path, model_path=str(trained), backbone_path="/backbone")
     assert report.in_domain == ["toy"]  # read from the trained model's card
     means = pl.read_parquet(tmp_path / "report" / "out_of_domain.parquet")
