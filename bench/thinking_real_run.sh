@@ -59,6 +59,8 @@ if [ ! -f "$RUN/report/report.md" ]; then
         --backbone "$O1EMBED_DATA/models/SmolLM2-135M-Instruct" --set dtype=bfloat16 --set doc_max_tokens=256 \
         "${systems[@]}" --out "$RUN/report"
 fi
+stage "the target (issue 14, must-show 4)"
+python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
 stage "copy the figures to docs/results/thinking-809"
 DOCS=docs/results/thinking-809
 mkdir -p "$DOCS"
@@ -69,7 +71,7 @@ cp "$(ls "$meta"/committee-gain-*.png | tail -1)" "$DOCS/committee_gain.png"
 for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
 # the per-query Parquet stays in data/ (it holds the thoughts)
 for f in report.md config.json summary.parquet deltas.parquet out_of_domain.parquet out_of_domain_deltas.parquet \
-    cost_quality.parquet metrics.png cost_quality.png; do
+    cost_quality.parquet metrics.png cost_quality.png target.txt; do
     [ -f "$RUN/report/$f" ] && cp "$RUN/report/$f" "$DOCS/"
 done
 stage done

@@ -140,6 +140,7 @@ def write_report(report: EvalReport, out_dir: Path) -> dict[str, Path]:
                 "config": report.config.model_dump(mode="json"),
                 "systems": [s.model_dump(mode="json") for s in report.systems],
                 "datasets": report.datasets,
+                "in_domain": report.in_domain,  # as resolved (:func:`in_domain_sets`), not only as configured
                 "created": report.created.isoformat(),
             },
         ),  # fmt: skip

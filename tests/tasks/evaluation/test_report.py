@@ -115,6 +115,7 @@ def test_the_sets_outside_the_training_set_are_reported_together(tmp_path):
     write_model_card(trained, train_config.model_dump(mode="json"), {"loss": None})
     report = _run(tmp_path, model_path=str(trained), backbone_path="/backbone")
     assert report.in_domain == ["toy"]  # read from the trained model's card
+    assert json.loads((tmp_path / "report" / "config.json").read_text())["in_domain"] == ["toy"]
     means = pl.read_parquet(tmp_path / "report" / "out_of_domain.parquet")
     ood = report.summary.filter(pl.col("dataset") == "toy_arguana")
     assert means["system"].to_list() == ood["system"].to_list()
