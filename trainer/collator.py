@@ -37,8 +37,9 @@ def collate_queries(examples: list[Encoded], pad_id: int) -> dict[str, torch.Ten
     """Right-pad query examples with their labels.
 
     Returns:
-        ``input_ids``, ``attention_mask``, ``labels`` (``IGNORE`` on padding) ``(batch, seq)``; ``emb_index`` and
-        ``first_emb_index`` ``(batch,)`` (-1 where a row has no first ``<emb>``).
+        ``input_ids``, ``attention_mask``, ``labels`` (``IGNORE`` on padding) ``(batch, seq)``; ``emb_index``,
+        ``first_emb_index`` and ``decision_index`` ``(batch,)`` (-1 where a row has no first ``<emb>``, or no
+        ``<thought>`` whose next token decides between thinking and closing at once: a bare query).
     """
     batch = pad_sequences([e.input_ids for e in examples], pad_id)
     labels = torch.full_like(batch["input_ids"], IGNORE)
@@ -47,4 +48,5 @@ def collate_queries(examples: list[Encoded], pad_id: int) -> dict[str, torch.Ten
     batch["labels"] = labels
     batch["emb_index"] = torch.tensor([e.emb_index for e in examples], dtype=torch.long)
     batch["first_emb_index"] = torch.tensor([e.first_emb_index for e in examples], dtype=torch.long)
+    batch["decision_index"] = torch.tensor([e.decision_index for e in examples], dtype=torch.long)
     return batch

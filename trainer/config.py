@@ -130,6 +130,20 @@ class TrainConfig(BaseModel):
         "least this (the examples' gain column); below it the example trains the immediate close. None = the "
         "committee's own decision.",
     )
+    decision_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Weight of the decision loss: binary cross-entropy of p_close (the probability of closing the "
+        "thought at once, what think='auto' thresholds) against the committee's decision, at the <thought> of each "
+        "example with a thought or a skip (trainer.losses). 0 = the LM loss alone teaches the decision.",
+    )
+    holdout_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Share of the examples kept out of training, chosen by a hash of the query id; the run folder's "
+        "holdout.parquet lists them (bench/decision_auc.py measures the decision on them).",
+    )
     query_vector_weight: float = Field(
         0.5,
         ge=0,

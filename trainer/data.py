@@ -28,6 +28,7 @@ import pyarrow.dataset as ds
 
 from o1embed.tasks.current_rows import read_current_examples
 from o1embed.tasks.errors import ConfigError, InputError
+from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.schemas import error_row
 from o1embed.tasks.shards import DatasetVersion, list_versions
 from o1embed.trainer.config import DataConfig
@@ -140,6 +141,16 @@ def load_tables(data: DataConfig) -> tuple[pa.Table, pa.Table, dict]:
     return examples, corpus, {**source, "corpus_from": corpus_from}
 
 
+def held_out(query_id: str, share: float) -> bool:
+    """Whether ``query_id`` falls in a held-out share: its sha256 read as a fraction of 1 is below ``share``.
+
+    Example:
+        >>> held_out("q1", 0.0), held_out("q1", 1.0)
+        (False, True)
+    """
+    return share > 0 and int(stable_hash(query_id)[:12], 16) / 16**12 < share
+
+
 class TrainingSet:
     """Examples joined with the corpus, with a seeded per-step plan.
 
@@ -157,6 +168,9 @@ class TrainingSet:
             committee never judged a thought for it.
         min_thought_gain: margin; a thought whose ``gain`` is below it does not count as a winner (it is not
             taught, and the example becomes a skip item when ``learn_when_to_think``).
+        holdout_share: share of the trainable examples kept out of training, chosen by a hash of the query id
+            (:func:`held_out`: the same queries whatever the seed, order or batch size); they are
+            :attr:`held_out` (:meth:`holdout_table`), to measure on queries the model never saw.
 
     Raises:
         ConfigError: nothing trainable remains, or the corpus is smaller than one query's passages.
@@ -171,6 +185,7 @@ class TrainingSet:
         thought_dropout: float,
         learn_when_to_think: bool = True,
         min_thought_gain: float | None = None,
+        holdout_share: float = 0.0,
     ):
         self.negatives, self.seed, self.thought_dropout = negatives, seed, thought_dropout
         cols = corpus.to_pydict()
@@ -218,8 +233,13 @@ class TrainingSet:
                     "negatives": negs,
                 }
             )
+        self.held_out = [r for r in self.rows if held_out(r["query_id"], holdout_share)]
+        self.rows = [r for r in self.rows if not held_out(r["query_id"], holdout_share)]
         if not self.rows:
-            raise ConfigError(f"no trainable example ({len(self.errors)} refused; first: {self.errors[:1]})")
+            raise ConfigError(
+                f"no trainable example ({len(self.errors)} refused, {len(self.held_out)} held out; "
+                f"first refused: {self.errors[:1]})"
+            )
         if len(self.doc_ids) < 1 + negatives:
             raise ConfigError(f"corpus has {len(self.doc_ids)} documents; need at least {1 + negatives} per query")
         if self.errors:
@@ -271,6 +291,24 @@ class TrainingSet:
             positives=row["positive_set"],
             skip=row["skip"] and not dropped,
         )
+
+    def holdout_table(self) -> pa.Table:
+        """The held-out examples: ``query_id, query, thought, skip`` (the committee decided "no thought beats the
+        query"), ``positive_ids``; the thought and ``skip`` as training would have used them (margin applied)."""
+        cols = ["query_id", "query", "thought", "skip", "positives"]
+        table = pa.Table.from_pylist(
+            [{c: r[c] for c in cols} for r in self.held_out],
+            schema=pa.schema(
+                [
+                    ("query_id", pa.string()),
+                    ("query", pa.string()),
+                    ("thought", pa.string()),
+                    ("skip", pa.bool_()),
+                    ("positives", pa.list_(pa.string())),
+                ]
+            ),
+        )
+        return table.rename_columns([*cols[:-1], "positive_ids"])
 
     def errors_table(self) -> pa.Table:
         """The refused rows as an ``errors`` table."""

@@ -6,7 +6,8 @@ directly). Each step:
 1. build the global batch of the step (:class:`trainer.data.TrainingSet`) and take this worker's slice;
 2. one forward pass over the query sequences gives both the thought-token LM loss and the query vectors at
    ``<emb>`` (the joint step), one over the passages gives their vectors; an example whose committee found no
-   thought better than the query trains the immediate close (``<thought></s><emb>``, LM label on ``</s>``);
+   thought better than the query trains the immediate close (``<thought></s><emb>``, LM label on ``</s>``); the
+   same pass gives the decision loss at each ``<thought>`` (logged always, weighted by ``decision_weight``);
 3. :func:`trainer.losses.joint_loss` gathers vectors across workers; backward; gradients summed across workers;
 4. clip, AdamW, scheduler (linear warm-up then linear decay);
 5. rank 0 appends a line to ``train_log.jsonl``; every ``checkpoint_every`` steps all workers checkpoint.
@@ -38,7 +39,7 @@ from o1embed.trainer.collator import collate_queries, pad_sequences
 from o1embed.trainer.collectives import all_reduce_gradients, world
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.data import TrainingSet, load_tables
-from o1embed.trainer.losses import joint_loss, lm_loss_sum
+from o1embed.trainer.losses import decision_loss_sum, joint_loss, lm_loss_sum
 from o1embed.trainer.model import O1Model, apply_lora, dtype_name, pool_at, resolve_device, resolve_dtype
 from o1embed.trainer.model_card import write_model_card
 from o1embed.trainer.plots import plot_losses
@@ -126,6 +127,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         cfg.thought_dropout,
         learn_when_to_think=cfg.learn_when_to_think,
         min_thought_gain=cfg.min_thought_gain,
+        holdout_share=cfg.holdout_share,
     )
     per_epoch = data.steps_per_epoch(cfg.queries_per_step)
     total = cfg.max_steps or cfg.epochs * per_epoch
@@ -133,6 +135,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         files.root.mkdir(parents=True, exist_ok=True)
         cfg.save(files.config)
         write_parquet_atomic(files.errors, data.errors_table())
+        write_parquet_atomic(files.holdout, data.holdout_table())
 
     model, compute = build_model(cfg, device)
     optimizer, scheduler = build_optimizer(model, cfg, total)
@@ -195,6 +198,8 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
                 first = torch.where(qb["first_emb_index"] >= 0, qb["first_emb_index"], qb["emb_index"])
                 q_query = pool_at(hq, first)  # (local, dim)
             lm_sum, lm_count = lm_loss_sum(hq, qb["labels"], model.lm_head)
+            # logged at any weight: how well p_close follows the committee's decisions
+            dec_sum, dec_count = decision_loss_sum(hq, qb["decision_index"], qb["labels"], model.lm_head, model.ids.eos)
             hp = model.hidden_states(pb["input_ids"], pb["attention_mask"])  # (local * per_q, seq_p, dim)
             p_vec = pool_at(hp, pb["last_index"])  # (local * per_q, dim)
         loss, stats = joint_loss(
@@ -208,6 +213,9 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
             mask,
             q_query_local=q_query,
             query_weight=cfg.query_vector_weight,
+            decision_sum=dec_sum,
+            decision_count=dec_count,
+            decision_weight=cfg.decision_weight,
         )
         loss.backward()
         all_reduce_gradients(params)

@@ -11,6 +11,13 @@ as one worker holding the whole batch.
 the thought tokens of the global batch. The vocabulary projection runs only on those positions. A batch with no
 thought token (every thought dropped or empty) gives 0 with a gradient graph, never NaN.
 
+**Decision loss** (optional, ``decision_weight``). At the ``<thought>`` of each example with a thought or a skip, the
+model's probability of closing at once, ``p_close = softmax(logits)[eos]`` (what ``think="auto"`` thresholds), gets a
+binary cross-entropy against the committee's decision: ``-log p_close`` on a skip example, ``-log(1 - p_close)`` on
+an example with a winning thought, averaged over the decisions of the global batch. The LM loss holds only the first
+half (the skip's ``</s>`` label); a thought's first-token label raises that one token and lowers ``</s>`` only
+through the softmax, one token among the thought's many, so on its own it leaves ``p_close`` uncalibrated.
+
 References:
     Yan et al., "O1 Embedder: Let Retrievers Think Before Action", arXiv 2502.07555.
 
@@ -81,6 +88,41 @@ def lm_loss_sum(hidden: torch.Tensor, labels: torch.Tensor, lm_head: torch.nn.Mo
     return F.cross_entropy(logits, targets[keep], reduction="sum"), count
 
 
+def decision_loss_sum(
+    hidden: torch.Tensor, decision_index: torch.Tensor, labels: torch.Tensor, lm_head: torch.nn.Module, eos: int
+) -> tuple[torch.Tensor, int]:
+    """Summed binary cross-entropy of the think-or-close decision at each row's ``<thought>``.
+
+    Args:
+        hidden: ``(batch, seq, dim)`` last hidden states.
+        decision_index: ``(batch,)`` position of the row's ``<thought>``, -1 for a row with no decision (bare query).
+        labels: ``(batch, seq)`` LM labels; the label after the ``<thought>`` is ``eos`` on a skip example (close)
+            and the thought's first token otherwise (think).
+        lm_head: the output projection.
+        eos: the end token id.
+
+    Returns:
+        ``(sum of the decisions' losses, number of decisions)``; ``0 * hidden.sum()`` and 0 when no row decides.
+
+    Example:
+        >>> head = torch.nn.Linear(4, 3, bias=False)
+        >>> s, n = decision_loss_sum(torch.randn(2, 5, 4), torch.tensor([1, -1]), torch.full((2, 5), 2), head, 2)
+        >>> n, bool(s > 0)
+        (1, True)
+    """
+    rows = (decision_index >= 0).nonzero(as_tuple=True)[0]  # (m,)
+    if len(rows) == 0:
+        return hidden.sum() * 0.0, 0
+    pos = decision_index[rows]  # (m,)
+    logits = lm_head(hidden[rows, pos]).float()  # (m, vocab)
+    total = torch.logsumexp(logits, dim=-1)  # (m,)
+    log_close = logits[:, eos] - total  # (m,) log p_close
+    rest = logits.index_fill(1, torch.tensor([eos], device=logits.device), float("-inf"))
+    log_think = torch.logsumexp(rest, dim=-1) - total  # (m,) log(1 - p_close), without cancellation
+    close = labels[rows, pos + 1] == eos  # (m,)
+    return -torch.where(close, log_close, log_think).sum(), len(rows)
+
+
 def joint_loss(
     q_local: torch.Tensor,
     p_local: torch.Tensor,
@@ -92,6 +134,9 @@ def joint_loss(
     mask: torch.Tensor | None = None,
     q_query_local: torch.Tensor | None = None,
     query_weight: float = 0.5,
+    decision_sum: torch.Tensor | None = None,
+    decision_count: int = 0,
+    decision_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Combine both losses for one worker's backward; also return the global values for logging.
 
@@ -108,11 +153,15 @@ def joint_loss(
             ``(1 - query_weight) * nce(q) + query_weight * nce(q_query)`` with the same targets, so either vector
             can be used alone at inference.
         query_weight: the query-only vector's share of the contrastive term.
+        decision_sum: this worker's summed decision loss (:func:`decision_loss_sum`), or None; decision_count:
+            its number of decisions.
+        decision_weight: weight of the global mean decision loss, added to the lambda-mixed loss.
 
     Returns:
         ``(loss to back-propagate, {"loss", "contrastive", "lm", "thought_tokens", ...})``; with
-        ``q_query_local`` also ``contrastive_thought`` and ``contrastive_query``. Summing the workers' gradients of
-        the first value gives the gradient of the logged global ``loss``.
+        ``q_query_local`` also ``contrastive_thought`` and ``contrastive_query``; with ``decision_sum`` also
+        ``decision`` (the global mean) and ``decisions`` (their count). Summing the workers' gradients of the first
+        value gives the gradient of the logged global ``loss``.
     """
     q = gather_with_grad(q_local)  # (n_q_global, dim)
     p = gather_with_grad(p_local)  # (n_p_global, dim)
@@ -130,8 +179,16 @@ def joint_loss(
     # its slice's share of the global gradient; all_reduce_gradients sums the shares. No rescaling by world size.
     loss = contrastive_weight * nce + (1.0 - contrastive_weight) * lm
     lm_global = float(all_reduce_sum(lm.detach()).item())
+    logged = contrastive_weight * float(nce.detach()) + (1.0 - contrastive_weight) * lm_global
+    if decision_sum is not None:
+        decisions = int(all_reduce_sum(torch.tensor(float(decision_count), device=q_local.device)).item())
+        decision = decision_sum / max(decisions, 1)  # this worker's share of the global mean
+        loss = loss + decision_weight * decision
+        decision_global = float(all_reduce_sum(decision.detach()).item())
+        logged += decision_weight * decision_global
+        extra |= {"decision": decision_global, "decisions": decisions}
     stats = {
-        "loss": contrastive_weight * float(nce.detach()) + (1.0 - contrastive_weight) * lm_global,
+        "loss": logged,
         "contrastive": float(nce.detach()),
         "lm": lm_global,
         "thought_tokens": total_tokens,

@@ -8,6 +8,7 @@ Layout of ``output_dir``::
     train_log.jsonl      one JSON line per optimiser step (losses, learning rate, tokens/s)
     loss_curve.png       total, contrastive and LM loss against steps
     errors.parquet       example rows that could not train, with the reason (errors schema, stage=train)
+    holdout.parquet      the examples kept out of training (holdout_share), as trainer.data.TrainingSet lists them
     result.json          final metrics and data lineage
 
 Example:
@@ -52,6 +53,10 @@ class RunFiles:
     @property
     def errors(self) -> Path:
         return self.root / "errors.parquet"
+
+    @property
+    def holdout(self) -> Path:
+        return self.root / "holdout.parquet"
 
     @property
     def result(self) -> Path:

@@ -62,6 +62,7 @@ class Encoded:
     labels: list[int] = field(default_factory=list)
     emb_index: int = -1  # the last <emb>: the vector of this sequence
     first_emb_index: int = -1  # the <emb> after </query> when first_emb is on, else -1
+    decision_index: int = -1  # the <thought> whose next token is the decision (eos: close at once), else -1
 
     @property
     def n_label_tokens(self) -> int:
@@ -123,7 +124,7 @@ class SequenceBuilder:
         ids = [*prompt, *t_ids, self.ids.eos, self.ids.emb]
         labels = [IGNORE] * len(prompt) + [*t_ids, self.ids.eos] + [IGNORE]
         first = len(prompt) - 2 if self.config.first_emb else -1
-        return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first)
+        return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first, decision_index=len(prompt) - 1)
 
     def skip_example(self, query: str) -> Encoded:
         """``<query>q</query>[<emb>]<thought></s><emb>``: the model learns to close the thought at once.
@@ -135,7 +136,7 @@ class SequenceBuilder:
         ids = [*prompt, self.ids.eos, self.ids.emb]
         labels = [IGNORE] * len(prompt) + [self.ids.eos, IGNORE]
         first = len(prompt) - 2 if self.config.first_emb else -1
-        return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first)
+        return Encoded(ids, labels, emb_index=len(ids) - 1, first_emb_index=first, decision_index=len(prompt) - 1)
 
     def document(self, title: str | None, text: str | None) -> list[int]:
         """``title text<emb>`` with ``title text`` cut to ``max_passage_tokens``."""

@@ -1,4 +1,5 @@
-"""Learning when to think: skip examples, the margin, the query-vector term, and what a trained model learns."""
+"""Learning when to think: skip examples, the margin, the query-vector term, the decision loss, the hold-out, and
+what a trained model learns."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import torch
 from o1embed.tasks.errors import ConfigError
 from o1embed.trainer.collator import collate_queries
 from o1embed.trainer.config import TrainConfig
-from o1embed.trainer.data import TrainingSet
+from o1embed.trainer.data import TrainingSet, held_out
 from o1embed.trainer.encoder import EncoderConfig, O1Encoder
 from o1embed.trainer.launcher import launch_training
-from o1embed.trainer.losses import joint_loss
+from o1embed.trainer.losses import decision_loss_sum, joint_loss
 from o1embed.trainer.model import O1Model
 from o1embed.trainer.run_files import RunFiles
 from o1embed.trainer.sequences import IGNORE
@@ -157,3 +158,97 @@ def test_collated_skip_examples_put_the_label_before_emb(tiny_model_dir):
     batch = collate_queries([m.builder.skip_example("rain"), m.builder.query_example("cell", "cells")], m.ids.pad)
     row = batch["labels"][0]
     assert int((row != IGNORE).sum()) == 1 and int(row[batch["emb_index"][0] - 1]) == m.ids.eos
+
+
+def test_decision_index_points_at_the_thought_whose_next_label_decides(tiny_model_dir):
+    m = O1Model.load(tiny_model_dir)
+    encs = [m.builder.skip_example("rain"), m.builder.query_example("cell", "cells divide")]
+    batch = collate_queries([*encs, m.builder.query_example("x", None)], m.ids.pad)  # the last: a bare query
+    d = batch["decision_index"]
+    assert int(d[2]) == -1  # a bare query decides nothing
+    for row in (0, 1):
+        assert int(batch["input_ids"][row, d[row]]) == m.ids.thought
+    assert int(batch["labels"][0, d[0] + 1]) == m.ids.eos and int(batch["labels"][1, d[1] + 1]) != m.ids.eos
+
+
+def test_decision_loss_is_the_binary_cross_entropy_of_p_close():
+    torch.manual_seed(0)
+    head = torch.nn.Linear(6, 5, bias=False)
+    eos = 4
+    hidden = torch.randn(3, 4, 6, requires_grad=True)
+    index = torch.tensor([1, 2, -1])  # row 0 closes, row 1 thinks, row 2 is a bare query
+    labels = torch.full((3, 4), -100)
+    labels[0, 2], labels[1, 3] = eos, 1
+    total, count = decision_loss_sum(hidden, index, labels, head, eos)
+    p0 = torch.softmax(head(hidden[0, 1]), -1)[eos]
+    p1 = torch.softmax(head(hidden[1, 2]), -1)[eos]
+    assert count == 2
+    torch.testing.assert_close(total, -(torch.log(p0) + torch.log(1 - p1)))
+    total.backward()
+    assert hidden.grad[2].abs().sum() == 0 and hidden.grad[0, 1].abs().sum() > 0
+    none, zero = decision_loss_sum(hidden, torch.tensor([-1, -1, -1]), labels, head, eos)
+    assert zero == 0 and float(none.detach()) == 0.0 and none.requires_grad
+    # joint_loss adds the weighted global mean and logs it
+    q = torch.nn.functional.normalize(torch.randn(2, 8), dim=-1)
+    p = torch.nn.functional.normalize(torch.randn(4, 8), dim=-1)
+    lm = torch.zeros((), requires_grad=True)
+    t = torch.tensor([0, 2])
+    plain, _ = joint_loss(q, p, t, lm, 0, 1.0, 0.05)
+    total = total.detach()
+    loss, stats = joint_loss(q, p, t, lm, 0, 1.0, 0.05, decision_sum=total, decision_count=2, decision_weight=0.5)
+    assert stats["decisions"] == 2 and stats["decision"] == pytest.approx(float(total) / 2)
+    assert float(loss.detach()) == pytest.approx(float(plain.detach()) + 0.5 * float(total) / 2)
+    assert stats["loss"] == pytest.approx(float(loss.detach()))
+
+
+def test_the_hold_out_is_a_stable_share_of_query_ids_and_is_kept_out_of_training():
+    examples, corpus = when_to_think_tables(range(3))
+    full = TrainingSet(examples, corpus, 2, 0, 0.0)
+    part = TrainingSet(examples, corpus, 2, 1, 0.0, holdout_share=0.3)
+    trained = {r["query_id"] for r in part.rows}
+    held = part.holdout_table()
+    assert held.num_rows == len(part.held_out) > 0 and trained.isdisjoint(held["query_id"].to_pylist())
+    assert trained | set(held["query_id"].to_pylist()) == {r["query_id"] for r in full.rows}
+    assert all(held_out(q, 0.3) for q in held["query_id"].to_pylist())  # the same ids whatever the seed
+    assert set(held.column_names) == {"query_id", "query", "thought", "skip", "positive_ids"}
+    assert held["skip"].to_pylist() == [q.startswith("s-") for q in held["query_id"].to_pylist()]
+    assert full.holdout_table().num_rows == 0
+
+
+def test_the_decision_loss_teaches_the_decision_where_the_lm_loss_alone_is_slow(tiny_model_dir, tmp_path):
+    """Same tiny run, same steps: with the decision loss, held-out p_close separates skip from think further."""
+    train, corpus = when_to_think_tables(range(3))
+    held, _ = when_to_think_tables(range(3, 6))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pq.write_table(train, folder / "examples.parquet")
+    pq.write_table(corpus, folder / "corpus.parquet")
+    queries = held["query"].to_pylist()
+    skip = torch.tensor([q.startswith(SKIP_MARK) for q in queries])
+    gaps = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        run = tmp_path / f"run-{weight}"
+        cfg = tiny_config(
+            tiny_model_dir,
+            (folder / "examples.parquet", folder / "corpus.parquet"),
+            run,
+            queries_per_step=8,
+            max_steps=30,
+            checkpoint_every=30,
+            learning_rate=1e-2,
+            warmup_ratio=0.0,
+            contrastive_weight=0.2,
+            thought_dropout=0.0,
+            decision_weight=weight,
+            holdout_share=0.2,
+            model={"dtype": "float32", "first_emb": True, "max_thought_tokens": 8},
+        )
+        launch_training(cfg)
+        log = RunFiles(run).read_log()
+        assert all(r["decisions"] == 8 and r["decision"] >= 0 for r in log)  # logged at any weight
+        assert pq.read_table(RunFiles(run).holdout).num_rows > 0
+        enc = O1Encoder(run / "model", EncoderConfig(use_cache=False))
+        p_close, _, _ = enc.first_step(queries, skip=False, query=False)
+        gaps[weight] = float(p_close[skip].mean() - p_close[~skip].mean())
+    assert gaps[1.0] > 0.5 and gaps[1.0] > gaps[0.0], gaps
