@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Issue 14's next run: the same 809-query dataset as bench/thinking_real_run.sh, trained with the decision loss.
+#   1. 200 LoRA steps of `cpu-small-long-query` with `decision_weight` (default 0.5: the BCE of p_close against the
+#      committee's decision, beside lambda = 0.8 InfoNCE and 0.2 LM) and 20% of the query ids held out
+#      (`holdout_share`), about 45 min on 2 cores;
+#   2. bench/decision_auc.py on the held-out queries: does p_close separate "no thought beats the query" from
+#      "a thought wins" on queries the model never trained on (AUC against chance)? The first run's model, trained
+#      without the decision loss, scores 0.532 on its own training queries;
+#   3. the same report as the first run (same sets, systems and settings), and bench/thinking_target.py's verdict.
+# Every stage resumes (newest checkpoint, cached document vectors and thoughts); a stage whose output exists is
+# skipped. Needs the first run's dataset: run bench/thinking_real_run.sh's synthesis first.
+# Usage: O1EMBED_DATA=/path/to/data [DECISION_WEIGHT=0.5] nice -n 5 bash bench/decision_run.sh
+# Outputs under $O1EMBED_DATA/runs/decision-809 (model/, decision_auc.txt, report/); the figures are copied to
+# docs/results/decision-809/ at the end.
+set -euo pipefail
+: "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
+export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}
+export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
+export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
+DATA="$O1EMBED_DATA/runs/thinking-809/data"
+RUN="$O1EMBED_DATA/runs/decision-809"
+mkdir -p "$RUN"
+stage() { echo "=== $(date -u +%FT%TZ) $*"; }
+[ -d "$DATA" ] || { echo "no dataset at $DATA: run bench/thinking_real_run.sh first" >&2; exit 2; }
+
+if [ ! -f "$RUN/model/result.json" ]; then
+    stage train
+    o1embed train --preset cpu-small-long-query --data-root "$DATA" --dataset scifact --split train --steps 200 \
+        --set "decision_weight=${DECISION_WEIGHT:-0.5}" --set holdout_share=0.2 --output "$RUN/model"
+fi
+stage "decision AUC on the held-out queries"
+python bench/decision_auc.py "$RUN/model" --dtype bfloat16 | tee "$RUN/decision_auc.txt"
+
+if [ ! -f "$RUN/report/report.md" ]; then
+    stage evaluate
+    systems=()
+    for s in bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query \
+        bm25-thought bm25-thought-auto; do systems+=(--system "$s"); done
+    o1embed evaluate scifact birco_arguana birco_clinical_trial birco_relic cisi --model "$RUN/model/model" \
+        --set dtype=bfloat16 --set doc_max_tokens=256 "${systems[@]}" --out "$RUN/report"
+fi
+stage "the target (issue 14, must-show 4)"
+python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
+stage "copy the figures to docs/results/decision-809"
+DOCS=docs/results/decision-809
+mkdir -p "$DOCS"
+cp "$RUN/decision_auc.txt" "$DOCS/"
+for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
+for f in report.md config.json summary.parquet deltas.parquet out_of_domain.parquet out_of_domain_deltas.parquet \
+    cost_quality.parquet metrics.png cost_quality.png target.txt; do
+    [ -f "$RUN/report/$f" ] && cp "$RUN/report/$f" "$DOCS/"
+done
+stage done
