@@ -40,6 +40,8 @@ def judge(report_dir: Path, in_domain: str) -> bool:
             print(f"{name}: not in the report")
             continue
         home = mine.filter(pl.col("dataset") == in_domain).to_dicts()
+        if not home:
+            print(f"{name}: no delta on the in-domain set {in_domain!r} (sets: {sorted(set(mine['dataset']))})")
         away = ood.filter(pl.col("system") == name).to_dicts() if ood is not None else []
         wins = mine.filter((pl.col("delta_ndcg_at_10") > TIE) & (pl.col("p_value") < ALPHA))["dataset"].to_list()
         checks = {
