@@ -6,12 +6,16 @@
 #   2. bench/decision_auc.py on the held-out queries: does p_close separate "no thought beats the query" from
 #      "a thought wins" on queries the model never trained on (AUC against chance)? The first run's model, trained
 #      without the decision loss, scores 0.532 on its own training queries;
-#   3. the same report as the first run (same sets, systems and settings), and bench/thinking_target.py's verdict.
+#   3. the close threshold chosen on those held-out training queries (SciFact train split, the model's own
+#      cost-quality sweep of `trained-auto`: the threshold of the best nDCG@10, the least thinking on a tie), never
+#      on a test set;
+#   4. the same report as the first run (same sets, systems and settings) with the auto systems at that threshold,
+#      and bench/thinking_target.py's verdict.
 # Every stage resumes (newest checkpoint, cached document vectors and thoughts); a stage whose output exists is
 # skipped. Needs the first run's dataset: run bench/thinking_real_run.sh's synthesis first.
 # Usage: O1EMBED_DATA=/path/to/data [DECISION_WEIGHT=0.5] nice -n 5 bash bench/decision_run.sh
-# Outputs under $O1EMBED_DATA/runs/decision-809 (model/, decision_auc.txt, report/); the figures are copied to
-# docs/results/decision-809/ at the end.
+# Outputs under $O1EMBED_DATA/runs/decision-809 (model/, decision_auc.txt, holdout_report/, threshold.txt, report/);
+# the figures are copied to docs/results/decision-809/ at the end.
 set -euo pipefail
 : "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
 export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}
@@ -31,20 +35,42 @@ fi
 stage "decision AUC on the held-out queries"
 python bench/decision_auc.py "$RUN/model" --dtype bfloat16 | tee "$RUN/decision_auc.txt"
 
+if [ ! -f "$RUN/holdout_report/report.md" ]; then
+    stage "the held-out training queries: the threshold sweep"
+    o1embed evaluate scifact --model "$RUN/model/model" --set split=train \
+        --set "query_ids_file=$RUN/model/holdout.parquet" --set dtype=bfloat16 --set doc_max_tokens=256 \
+        --system trained-never --system trained-auto --out "$RUN/holdout_report"
+fi
+python - "$RUN" <<'EOF' | tee "$RUN/threshold.txt"
+import sys
+
+import polars as pl
+
+sweep = pl.read_parquet(f"{sys.argv[1]}/holdout_report/cost_quality.parquet").filter(pl.col("point") == "auto")
+best = sweep.sort(["ndcg_at_10", "thought_share"], descending=[True, False]).row(0, named=True)
+print(sweep.select("threshold", "thought_share", "ndcg_at_10"))
+print(f"chosen threshold {best['threshold']} (nDCG@10 {best['ndcg_at_10']:.4f}, thought share {best['thought_share']:.3f})")
+print(f"close_threshold={best['threshold']}")
+EOF
+THRESHOLD=$(tail -1 "$RUN/threshold.txt" | cut -d= -f2)
+
 if [ ! -f "$RUN/report/report.md" ]; then
     stage evaluate
     systems=()
     for s in bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query \
         bm25-thought bm25-thought-auto; do systems+=(--system "$s"); done
     o1embed evaluate scifact birco_arguana birco_clinical_trial birco_relic cisi --model "$RUN/model/model" \
-        --set dtype=bfloat16 --set doc_max_tokens=256 "${systems[@]}" --out "$RUN/report"
+        --set dtype=bfloat16 --set doc_max_tokens=256 --set "close_threshold=$THRESHOLD" "${systems[@]}" \
+        --out "$RUN/report"
 fi
 stage "the target (issue 14, must-show 4)"
 python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
 stage "copy the figures to docs/results/decision-809"
 DOCS=docs/results/decision-809
 mkdir -p "$DOCS"
-cp "$RUN/decision_auc.txt" "$DOCS/"
+cp "$RUN/decision_auc.txt" "$RUN/threshold.txt" "$DOCS/"
+cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
+cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"
 for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
 for f in report.md config.json summary.parquet deltas.parquet out_of_domain.parquet out_of_domain_deltas.parquet \
     cost_quality.parquet metrics.png cost_quality.png target.txt; do

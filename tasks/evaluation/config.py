@@ -111,7 +111,7 @@ class SystemSpec(BaseModel):
         return call
 
 
-def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
+def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = None) -> dict[str, SystemSpec]:
     """The systems a report compares, by preset name.
 
     ``bm25``, ``minilm``, ``backbone`` (the model before training, bare queries), ``trained`` (bare queries),
@@ -121,7 +121,8 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
     (every query thinks), ``trained-auto`` (the model decides, the encoder's default threshold),
     ``trained-auto-fused`` (auto, vector ``normalize(alpha q + (1 - alpha) t)`` with ``fusion_alpha``),
     ``trained-auto-query`` (auto, a query that skips takes the bare query's vector, not the skip vector), and
-    ``bm25-thought-auto`` (BM25 over query + thought where auto thought, the bare query elsewhere).
+    ``bm25-thought-auto`` (BM25 over query + thought where auto thought, the bare query elsewhere). The auto
+    systems skip at ``close_threshold`` (None: the encoder's default).
     """
     specs = [
         SystemSpec(name="bm25", kind="bm25"),
@@ -140,12 +141,20 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
         SystemSpec(name="bm25-thought", kind="expansion", model="trained", num_thoughts=1, baseline="bm25"),
         SystemSpec(name="trained-never", kind="encoder", model="trained", think="never"),
         SystemSpec(name="trained-always", kind="encoder", model="trained", think="always", baseline="trained-never"),
-        SystemSpec(name="trained-auto", kind="encoder", model="trained", think="auto", baseline="trained-never"),
+        SystemSpec(
+            name="trained-auto",
+            kind="encoder",
+            model="trained",
+            think="auto",
+            close_threshold=close_threshold,
+            baseline="trained-never",
+        ),
         SystemSpec(
             name="trained-auto-fused",
             kind="encoder",
             model="trained",
             think="auto",
+            close_threshold=close_threshold,
             fusion_alpha=fusion_alpha,
             baseline="trained-never",
         ),
@@ -154,10 +163,18 @@ def preset_systems(fusion_alpha: float = 0.5) -> dict[str, SystemSpec]:
             kind="encoder",
             model="trained",
             think="auto",
+            close_threshold=close_threshold,
             skip_vector="query",
             baseline="trained-never",
         ),
-        SystemSpec(name="bm25-thought-auto", kind="expansion", model="trained", think="auto", baseline="bm25"),
+        SystemSpec(
+            name="bm25-thought-auto",
+            kind="expansion",
+            model="trained",
+            think="auto",
+            close_threshold=close_threshold,
+            baseline="bm25",
+        ),
     ]
     return {s.name: s for s in specs}
 
@@ -187,6 +204,11 @@ class EvalConfig(BaseModel):
     )
     out_dir: str | None = Field(default=None, description="Report folder; default <runs_root>/reports/<timestamp>.")
     max_queries: int | None = Field(default=None, ge=1, description="Evaluate only the first N judged queries.")
+    query_ids_file: str | None = Field(
+        default=None,
+        description="Evaluate only the judged queries listed in this Parquet's query_id column, e.g. a training "
+        "run's holdout.parquet with split=train: queries the model never trained on, to choose close_threshold.",
+    )
     corpus_sample: int | None = Field(
         default=None,
         ge=0,
@@ -227,6 +249,13 @@ class EvalConfig(BaseModel):
         "(32 for cpu-small). Long-query sets (BIRCO: 150-230 tokens) want 256.",
     )
     fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="alpha of the trained-auto-fused preset.")
+    close_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="p_close threshold of the auto presets (a query skips its thought at or above it); None = the "
+        "encoder's default. Choose it on held-out training queries (query_ids_file), never on the test sets.",
+    )
     cost_quality_system: str | None = Field(
         default="trained-auto",
         description="The auto system whose threshold is swept for the cost-quality plot (skipped when the run "
@@ -285,7 +314,7 @@ def resolve_systems(config: EvalConfig) -> list[SystemSpec]:
 
     A baseline that names no system of the run is dropped (its delta rows would have nothing to compare with).
     """
-    presets = preset_systems(config.fusion_alpha)
+    presets = preset_systems(config.fusion_alpha, config.close_threshold)
     if config.systems is None:
         names = ["bm25", "minilm"]
         if config.backbone_path:

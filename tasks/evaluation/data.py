@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from o1embed.tasks.documents import document_text
-from o1embed.tasks.errors import ConfigError
+from o1embed.tasks.errors import ConfigError, InputError
 from o1embed.tasks.ingest import load_beir
 from o1embed.tasks.paths import beir_root
 
@@ -105,11 +107,30 @@ def resolve_datasets(names: list[str] | None, split: str) -> list[Path]:
     return out
 
 
+def read_query_ids(path: str | Path) -> list[str]:
+    """The ``query_id`` column of a Parquet file (e.g. a training run's ``holdout.parquet``).
+
+    Raises:
+        InputError: the file cannot be read, has no ``query_id`` column, or holds a null id (with its row).
+    """
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"cannot read the query ids: {exc}", file=str(path)) from exc
+    if "query_id" not in table.column_names:
+        raise InputError(f"no query_id column (columns: {table.column_names})", file=str(path), field="query_id")
+    ids = table.column("query_id").to_pylist()
+    if None in ids:
+        raise InputError(f"null query id in row {ids.index(None) + 1}", file=str(path), field="query_id")
+    return [str(q) for q in ids]
+
+
 def load_eval_data(
     folder: str | Path,
     split: str = "test",
     *,
     max_queries: int | None = None,
+    query_ids: Sequence[str] | None = None,
     corpus_sample: int | None = None,
     seed: int = 0,
     ignore_identical_ids: bool | None = None,
@@ -120,6 +141,7 @@ def load_eval_data(
         folder: the BEIR-layout folder.
         split: the qrels split.
         max_queries: evaluate only the first N judged queries (file order of ``queries.jsonl``).
+        query_ids: evaluate only these judged queries (applied before ``max_queries``); None = all.
         corpus_sample: keep the positives of the evaluated queries plus this many other documents, drawn with
             ``seed``; None keeps the full corpus.
         seed: seed of the corpus sample.
@@ -130,7 +152,8 @@ def load_eval_data(
 
     Raises:
         InputError: the folder cannot be read (from :func:`tasks.ingest.load_beir`).
-        ConfigError: no query of the split has a positive judgement.
+        ConfigError: no query of the split has a positive judgement, or a listed query id is not a judged query of
+            the split.
     """
     folder = Path(folder)
     res = load_beir(folder, split)
@@ -148,6 +171,14 @@ def load_eval_data(
     if not judged:
         raise ConfigError(f"{folder}: no query of split {split!r} has a positive judgement")
     n_queries_full = len(judged)
+    if query_ids is not None:
+        listed = set(query_ids)
+        missing = sorted(listed - {q for q, _ in judged})
+        if missing:
+            raise ConfigError(
+                f"{folder}: {len(missing)} listed query ids are not judged queries of split {split!r}: {missing[:5]}"
+            )
+        judged = [(q, t) for q, t in judged if q in listed]
     if max_queries is not None:
         judged = judged[:max_queries]
     query_ids = [q for q, _ in judged]

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
-from o1embed.tasks.evaluation.data import EvalData, load_eval_data
+from o1embed.tasks.evaluation.data import EvalData, load_eval_data, read_query_ids
 from o1embed.tasks.evaluation.metrics import evaluate_run, run_from_topk, trec_order
 from o1embed.tasks.evaluation.resources import Resources
 from o1embed.tasks.evaluation.systems import System, build_systems
@@ -193,6 +193,7 @@ def evaluate_folder(
         folder,
         config.split,
         max_queries=config.max_queries,
+        query_ids=read_query_ids(config.query_ids_file) if config.query_ids_file else None,
         corpus_sample=config.corpus_sample,
         seed=config.seed,
         ignore_identical_ids=config.identical_ids_for(folder.name),

@@ -44,6 +44,8 @@ def setup_lines(report: EvalReport) -> list[str]:
         else "Documents are not cut (each model's own maximum length applies); BM25 reads whole documents."
     )
     queries = "all judged queries" if cfg.max_queries is None else f"the first {cfg.max_queries} judged queries"
+    if cfg.query_ids_file:
+        queries += f" listed in `{cfg.query_ids_file}`"
     corpus = (
         "the full corpus"
         if cfg.corpus_sample is None

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from o1embed.tasks.errors import ConfigError, InputError
-from o1embed.tasks.evaluation.data import list_bundled, load_eval_data, resolve_datasets
+from o1embed.tasks.evaluation.data import list_bundled, load_eval_data, read_query_ids, resolve_datasets
 from tests.tasks.evaluation.toy import write_toy_beir
 
 
@@ -25,6 +27,21 @@ def test_max_queries_and_corpus_sample_keep_positives(tmp_path):
     assert len(data.doc_ids) == len(positives) + 4
     again = load_eval_data(folder, "test", max_queries=3, corpus_sample=4, seed=1)
     assert again.doc_ids == data.doc_ids  # seeded
+
+
+def test_listed_query_ids_choose_the_evaluated_queries(tmp_path):
+    folder = write_toy_beir(tmp_path)
+    ids = tmp_path / "holdout.parquet"
+    pq.write_table(pa.table({"query_id": ["q5", "q2"], "query": ["x", "y"]}), ids)
+    data = load_eval_data(folder, "test", query_ids=read_query_ids(ids))
+    assert data.query_ids == ["q2", "q5"] and set(data.qrels) == {"q2", "q5"}  # file order of queries.jsonl
+    with pytest.raises(ConfigError, match=r"1 listed query ids are not judged.*'q9'"):
+        load_eval_data(folder, "test", query_ids=["q1", "q9"])  # q9 has no judgement
+    pq.write_table(pa.table({"id": ["q1"]}), tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match="bad.parquet.*no query_id column"):
+        read_query_ids(tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match="missing.parquet"):
+        read_query_ids(tmp_path / "missing.parquet")
 
 
 def test_identical_ids_default_on_for_arguana_names(tmp_path):

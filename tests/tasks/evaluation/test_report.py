@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from o1embed.flows.evaluate import publish_artifacts, run_evaluation
@@ -134,3 +136,18 @@ def test_no_out_of_domain_tables_without_a_known_training_set(tmp_path):
     assert "## Out of domain" not in report.markdown
     explicit = _run(tmp_path, systems=["bm25", "minilm"], in_domain=["toy_arguana"])
     assert explicit.ood_summary["datasets"].to_list() == [1, 1]
+
+
+def test_a_query_ids_file_chooses_the_queries_and_the_report_says_so(tmp_path):
+    ids = tmp_path / "holdout.parquet"
+    pq.write_table(pa.table({"query_id": ["q1", "q3"]}), ids)
+    folder = write_toy_beir(tmp_path, "toy")
+    config = EvalConfig(
+        datasets=[str(folder)], systems=["bm25"], query_ids_file=str(ids), out_dir=str(tmp_path / "r"), cache_dir=""
+    )
+    doubles = Doubles()
+    resources = Resources(config, retriever_factory=doubles.retriever, encoder_loader=doubles.encoder)
+    report = run_evaluation(config, resources=resources)
+    per_query = pl.read_parquet(tmp_path / "r" / "per_query.parquet")
+    assert sorted(per_query["query_id"].unique().to_list()) == ["q1", "q3"]
+    assert f"all judged queries listed in `{ids}` of each dataset" in report.markdown

@@ -202,6 +202,10 @@ def test_thinking_mode_presets_and_their_baseline():
     assert by["bm25-thought-auto"].mode == "auto" and by["bm25-thought-auto"].baseline == "bm25"
     fused = resolve_systems(EvalConfig(model_path="/m", systems=["trained-auto-fused"], fusion_alpha=0.3))
     assert fused[0].fusion_alpha == 0.3
+    assert by["trained-auto"].close_threshold is None  # the encoder's default
+    auto = ["trained-auto", "trained-auto-fused", "trained-auto-query", "bm25-thought-auto", "trained-always"]
+    chosen = resolve_systems(EvalConfig(model_path="/m", systems=auto, close_threshold=0.8))
+    assert [s.close_threshold for s in chosen] == [0.8, 0.8, 0.8, 0.8, None]
 
 
 def test_build_systems_is_lazy():
