@@ -10,9 +10,10 @@ from pathlib import Path
 
 
 def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training") -> Path | None:
-    """Plot total, contrastive and LM loss against the step; returns the path, or None without records.
+    """Plot total, contrastive, LM and decision loss against the step; returns the path, or None without records.
 
-    The LM curve skips steps without thought tokens (``thought_tokens == 0``), whose LM loss is logged as 0.
+    The LM curve skips steps without thought tokens (``thought_tokens == 0``), whose LM loss is logged as 0; the
+    decision curve skips steps without a decision (``decisions == 0``) and logs from before it existed.
     """
     if not records:
         return None
@@ -26,10 +27,18 @@ def plot_losses(records: list[dict], path: Path, title: str = "O1 joint training
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     window = max(1, len(records) // 20)  # moving average over ~5% of the run; raw values faint behind it
-    curves = (("loss", "total"), ("contrastive", "contrastive (InfoNCE)"), ("lm", "LM (thought tokens)"))
+    curves = (
+        ("loss", "total"),
+        ("contrastive", "contrastive (InfoNCE)"),
+        ("lm", "LM (thought tokens)"),
+        ("decision", "decision (BCE of p_close)"),
+    )
+    present = {  # a step's batch may hold no thought token (LM logged as 0) or no decision: leave those steps out
+        "lm": lambda r: r.get("thought_tokens", 1) > 0,
+        "decision": lambda r: r.get("decisions", 0) > 0,
+    }
     for key, label in curves:
-        # A step whose batch holds no thought tokens has no LM loss (logged as 0): leave it out of the LM curve.
-        kept = [r for r in records if key != "lm" or r.get("thought_tokens", 1) > 0]
+        kept = [r for r in records if key in r and present.get(key, lambda _: True)(r)]
         if not kept:
             continue
         steps, values = [r["step"] for r in kept], [r[key] for r in kept]
