@@ -9,7 +9,8 @@
 #   3. the close threshold chosen on those held-out training queries (SciFact train split, the model's own
 #      cost-quality sweep of `trained-auto`: the threshold of the best nDCG@10, the least thinking on a tie), never
 #      on a test set;
-#   4. the same report as the first run (same sets, systems and settings) with the auto systems at that threshold,
+#   4. the same report as the first run (bench/thinking_report.sh: same sets, systems and settings) with the auto
+#      systems at that threshold,
 #      and bench/thinking_target.py's verdict.
 # Every stage resumes (newest checkpoint, cached document vectors and thoughts); a stage whose output exists is
 # skipped. Needs the first run's dataset: run bench/thinking_real_run.sh's synthesis first.
@@ -25,6 +26,7 @@ DATA="$O1EMBED_DATA/runs/thinking-809/data"
 RUN="$O1EMBED_DATA/runs/decision-809"
 mkdir -p "$RUN"
 stage() { echo "=== $(date -u +%FT%TZ) $*"; }
+source "$(dirname "$0")/thinking_report.sh"
 [ -d "$DATA" ] || { echo "no dataset at $DATA: run bench/thinking_real_run.sh first" >&2; exit 2; }
 
 if [ ! -f "$RUN/model/result.json" ]; then
@@ -41,27 +43,12 @@ if [ ! -f "$RUN/holdout_report/report.md" ]; then
         --set "query_ids_file=$RUN/model/holdout.parquet" --set dtype=bfloat16 --set doc_max_tokens=256 \
         --system trained-never --system trained-auto --out "$RUN/holdout_report"
 fi
-python - "$RUN" <<'EOF' | tee "$RUN/threshold.txt"
-import sys
-
-import polars as pl
-
-sweep = pl.read_parquet(f"{sys.argv[1]}/holdout_report/cost_quality.parquet").filter(pl.col("point") == "auto")
-best = sweep.sort(["ndcg_at_10", "thought_share"], descending=[True, False]).row(0, named=True)
-print(sweep.select("threshold", "thought_share", "ndcg_at_10"))
-print(f"chosen threshold {best['threshold']} (nDCG@10 {best['ndcg_at_10']:.4f}, thought share {best['thought_share']:.3f})")
-print(f"close_threshold={best['threshold']}")
-EOF
+python bench/pick_threshold.py "$RUN/holdout_report/cost_quality.parquet" | tee "$RUN/threshold.txt"
 THRESHOLD=$(tail -1 "$RUN/threshold.txt" | cut -d= -f2)
 
 if [ ! -f "$RUN/report/report.md" ]; then
     stage evaluate
-    systems=()
-    for s in bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query \
-        bm25-thought bm25-thought-auto; do systems+=(--system "$s"); done
-    o1embed evaluate scifact birco_arguana birco_clinical_trial birco_relic cisi --model "$RUN/model/model" \
-        --set dtype=bfloat16 --set doc_max_tokens=256 --set "close_threshold=$THRESHOLD" "${systems[@]}" \
-        --out "$RUN/report"
+    thinking_report "$RUN/model/model" "$RUN/report" --set "close_threshold=$THRESHOLD"
 fi
 stage "the target (issue 14, must-show 4)"
 python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
@@ -71,9 +58,5 @@ mkdir -p "$DOCS"
 cp "$RUN/decision_auc.txt" "$RUN/threshold.txt" "$DOCS/"
 cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
 cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"
-for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
-for f in report.md config.json summary.parquet deltas.parquet out_of_domain.parquet out_of_domain_deltas.parquet \
-    cost_quality.parquet metrics.png cost_quality.png target.txt; do
-    [ -f "$RUN/report/$f" ] && cp "$RUN/report/$f" "$DOCS/"
-done
+copy_figures "$RUN/model" "$RUN/report" "$DOCS"
 stage done

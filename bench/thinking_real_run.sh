@@ -23,6 +23,7 @@ export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-
 RUN="$O1EMBED_DATA/runs/thinking-809"
 mkdir -p "$RUN"
 stage() { echo "=== $(date -u +%FT%TZ) $*"; }
+source "$(dirname "$0")/thinking_report.sh"
 
 # The synthesis config is the deployment's block, verbatim, plus where to write (run-only fields: the version id
 # is the deployment's).
@@ -52,14 +53,7 @@ fi
 
 if [ ! -f "$RUN/report/report.md" ]; then
     stage evaluate
-    systems=()
-    # No `backbone` system: the untrained SmolLM2 would encode the five corpora (18,160 documents at 256 tokens) a
-    # second time, ~70 min of these 2 cores, for a figure the earlier reports already give (docs/results/eval-o1-*);
-    # issue 14 compares the trained model's thinking modes with each other and with BM25 and MiniLM.
-    for s in bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query \
-        bm25-thought bm25-thought-auto; do systems+=(--system "$s"); done
-    o1embed evaluate scifact birco_arguana birco_clinical_trial birco_relic cisi --model "$RUN/model/model" \
-        --set dtype=bfloat16 --set doc_max_tokens=256 "${systems[@]}" --out "$RUN/report"
+    thinking_report "$RUN/model/model" "$RUN/report"
 fi
 stage "the target (issue 14, must-show 4)"
 python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
@@ -70,10 +64,5 @@ meta=$(ls -d "$RUN"/data/_manifests/dataset=scifact/split=train/version=*/ | tai
 cp "$RUN/synthesis.yaml" "$RUN/synthesize.json" "$RUN/check.json" "$meta/manifest.json" "$DOCS/"
 cp "$(ls "$meta"/committee-stats-*.json | tail -1)" "$DOCS/committee_stats.json"
 cp "$(ls "$meta"/committee-gain-*.png | tail -1)" "$DOCS/committee_gain.png"
-for f in train_config.json train_log.jsonl loss_curve.png result.json; do cp "$RUN/model/$f" "$DOCS/"; done
-# the per-query Parquet stays in data/ (it holds the thoughts)
-for f in report.md config.json summary.parquet deltas.parquet out_of_domain.parquet out_of_domain_deltas.parquet \
-    cost_quality.parquet metrics.png cost_quality.png target.txt; do
-    [ -f "$RUN/report/$f" ] && cp "$RUN/report/$f" "$DOCS/"
-done
+copy_figures "$RUN/model" "$RUN/report" "$DOCS"
 stage done

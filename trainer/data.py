@@ -170,7 +170,7 @@ class TrainingSet:
             taught, and the example becomes a skip item when ``learn_when_to_think``).
         holdout_share: share of the trainable examples kept out of training, chosen by a hash of the query id
             (:func:`held_out`: the same queries whatever the seed, order or batch size); they are
-            :attr:`held_out` (:meth:`holdout_table`), to measure on queries the model never saw.
+            :attr:`holdout_rows` (:meth:`holdout_table`), to measure on queries the model never saw.
 
     Raises:
         ConfigError: nothing trainable remains, or the corpus is smaller than one query's passages.
@@ -233,11 +233,11 @@ class TrainingSet:
                     "negatives": negs,
                 }
             )
-        self.held_out = [r for r in self.rows if held_out(r["query_id"], holdout_share)]
+        self.holdout_rows = [r for r in self.rows if held_out(r["query_id"], holdout_share)]
         self.rows = [r for r in self.rows if not held_out(r["query_id"], holdout_share)]
         if not self.rows:
             raise ConfigError(
-                f"no trainable example ({len(self.errors)} refused, {len(self.held_out)} held out; "
+                f"no trainable example ({len(self.errors)} refused, {len(self.holdout_rows)} held out; "
                 f"first refused: {self.errors[:1]})"
             )
         if len(self.doc_ids) < 1 + negatives:
@@ -295,20 +295,26 @@ class TrainingSet:
     def holdout_table(self) -> pa.Table:
         """The held-out examples: ``query_id, query, thought, skip`` (the committee decided "no thought beats the
         query"), ``positive_ids``; the thought and ``skip`` as training would have used them (margin applied)."""
-        cols = ["query_id", "query", "thought", "skip", "positives"]
-        table = pa.Table.from_pylist(
-            [{c: r[c] for c in cols} for r in self.held_out],
-            schema=pa.schema(
-                [
-                    ("query_id", pa.string()),
-                    ("query", pa.string()),
-                    ("thought", pa.string()),
-                    ("skip", pa.bool_()),
-                    ("positives", pa.list_(pa.string())),
-                ]
-            ),
+        schema = pa.schema(
+            [
+                ("query_id", pa.string()),
+                ("query", pa.string()),
+                ("thought", pa.string()),
+                ("skip", pa.bool_()),
+                ("positive_ids", pa.list_(pa.string())),
+            ]
         )
-        return table.rename_columns([*cols[:-1], "positive_ids"])
+        rows = [
+            {
+                "query_id": r["query_id"],
+                "query": r["query"],
+                "thought": r["thought"],
+                "skip": r["skip"],
+                "positive_ids": r["positives"],
+            }
+            for r in self.holdout_rows
+        ]
+        return pa.Table.from_pylist(rows, schema=schema)
 
     def errors_table(self) -> pa.Table:
         """The refused rows as an ``errors`` table."""

@@ -146,7 +146,6 @@ def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = No
             kind="encoder",
             model="trained",
             think="auto",
-            close_threshold=close_threshold,
             baseline="trained-never",
         ),
         SystemSpec(
@@ -154,7 +153,6 @@ def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = No
             kind="encoder",
             model="trained",
             think="auto",
-            close_threshold=close_threshold,
             fusion_alpha=fusion_alpha,
             baseline="trained-never",
         ),
@@ -163,7 +161,6 @@ def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = No
             kind="encoder",
             model="trained",
             think="auto",
-            close_threshold=close_threshold,
             skip_vector="query",
             baseline="trained-never",
         ),
@@ -172,10 +169,10 @@ def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = No
             kind="expansion",
             model="trained",
             think="auto",
-            close_threshold=close_threshold,
             baseline="bm25",
         ),
     ]
+    specs = [s.model_copy(update={"close_threshold": close_threshold}) if s.mode == "auto" else s for s in specs]
     return {s.name: s for s in specs}
 
 

@@ -3,6 +3,8 @@ what a trained model learns."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -61,6 +63,34 @@ def when_to_think_tables(variants: range) -> tuple[pa.Table, pa.Table]:
     return pa.Table.from_pylist(rows), pa.Table.from_pylist(docs)
 
 
+def write_toy_set(tmp_path: Path) -> tuple[Path, Path]:
+    """The toy training set (topics 0-2) as examples.parquet and corpus.parquet under ``tmp_path/data``."""
+    train, corpus = when_to_think_tables(range(3))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pq.write_table(train, folder / "examples.parquet")
+    pq.write_table(corpus, folder / "corpus.parquet")
+    return folder / "examples.parquet", folder / "corpus.parquet"
+
+
+def toy_config(model_dir: Path, files: tuple[Path, Path], run: Path, steps: int, **overrides):
+    """The toy runs' settings: a high learning rate, no dropout, a light InfoNCE, fp32, 8-token thoughts."""
+    return tiny_config(
+        model_dir,
+        files,
+        run,
+        queries_per_step=8,
+        max_steps=steps,
+        checkpoint_every=steps,
+        learning_rate=1e-2,
+        warmup_ratio=0.0,
+        contrastive_weight=0.2,
+        thought_dropout=0.0,
+        model={"dtype": "float32", "first_emb": True, "max_thought_tokens": 8},
+        **overrides,
+    )
+
+
 def test_skip_example_labels_only_the_immediate_close(tiny_model_dir):
     m = O1Model.load(tiny_model_dir)
     enc = m.builder.skip_example("what is a cell")
@@ -106,25 +136,9 @@ def test_query_vector_weight_mixes_two_infonce_terms():
 def test_a_tiny_model_learns_when_to_think(tiny_model_dir, tmp_path):
     """Half the training queries carry the committee's 'no thought' decision; held-out queries follow the rule."""
     torch.manual_seed(0)
-    train, corpus = when_to_think_tables(range(3))
+    files = write_toy_set(tmp_path)
     held_out, _ = when_to_think_tables(range(3, 6))  # other topic words: queries never seen in training
-    folder = tmp_path / "data"
-    folder.mkdir()
-    pq.write_table(train, folder / "examples.parquet")
-    pq.write_table(corpus, folder / "corpus.parquet")
-    cfg = tiny_config(
-        tiny_model_dir,
-        (folder / "examples.parquet", folder / "corpus.parquet"),
-        tmp_path / "run",
-        queries_per_step=8,
-        max_steps=80,
-        checkpoint_every=80,
-        learning_rate=1e-2,
-        warmup_ratio=0.0,
-        contrastive_weight=0.2,
-        thought_dropout=0.0,
-        model={"dtype": "float32", "first_emb": True, "max_thought_tokens": 8},
-    )
+    cfg = toy_config(tiny_model_dir, files, tmp_path / "run", 80)
     assert cfg.learn_when_to_think  # the default
     launch_training(cfg)
     log = RunFiles(tmp_path / "run").read_log()
@@ -207,7 +221,7 @@ def test_the_hold_out_is_a_stable_share_of_query_ids_and_is_kept_out_of_training
     part = TrainingSet(examples, corpus, 2, 1, 0.0, holdout_share=0.3)
     trained = {r["query_id"] for r in part.rows}
     held = part.holdout_table()
-    assert held.num_rows == len(part.held_out) > 0 and trained.isdisjoint(held["query_id"].to_pylist())
+    assert held.num_rows == len(part.holdout_rows) > 0 and trained.isdisjoint(held["query_id"].to_pylist())
     assert trained | set(held["query_id"].to_pylist()) == {r["query_id"] for r in full.rows}
     assert all(held_out(q, 0.3) for q in held["query_id"].to_pylist())  # the same ids whatever the seed
     assert set(held.column_names) == {"query_id", "query", "thought", "skip", "positive_ids"}
@@ -217,33 +231,15 @@ def test_the_hold_out_is_a_stable_share_of_query_ids_and_is_kept_out_of_training
 
 def test_the_decision_loss_teaches_the_decision_where_the_lm_loss_alone_is_slow(tiny_model_dir, tmp_path):
     """Same tiny run, same steps: with the decision loss, held-out p_close separates skip from think further."""
-    train, corpus = when_to_think_tables(range(3))
+    files = write_toy_set(tmp_path)
     held, _ = when_to_think_tables(range(3, 6))
-    folder = tmp_path / "data"
-    folder.mkdir()
-    pq.write_table(train, folder / "examples.parquet")
-    pq.write_table(corpus, folder / "corpus.parquet")
     queries = held["query"].to_pylist()
     skip = torch.tensor([q.startswith(SKIP_MARK) for q in queries])
     gaps = {}
     for weight in (0.0, 1.0):
         torch.manual_seed(0)
         run = tmp_path / f"run-{weight}"
-        cfg = tiny_config(
-            tiny_model_dir,
-            (folder / "examples.parquet", folder / "corpus.parquet"),
-            run,
-            queries_per_step=8,
-            max_steps=30,
-            checkpoint_every=30,
-            learning_rate=1e-2,
-            warmup_ratio=0.0,
-            contrastive_weight=0.2,
-            thought_dropout=0.0,
-            decision_weight=weight,
-            holdout_share=0.2,
-            model={"dtype": "float32", "first_emb": True, "max_thought_tokens": 8},
-        )
+        cfg = toy_config(tiny_model_dir, files, run, 30, decision_weight=weight, holdout_share=0.2)
         launch_training(cfg)
         log = RunFiles(run).read_log()
         assert all(r["decisions"] == 8 and r["decision"] >= 0 for r in log)  # logged at any weight
