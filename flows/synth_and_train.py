@@ -55,7 +55,8 @@ def synth_and_train(
     Args:
         synthesis: synthesize stage (dataset, split, expert LLM, sampling, shard sizes).
         committee: committee stage (members, vote, policy, negatives); default BM25 + all-MiniLM-L6-v2.
-        train_preset: ``cpu-small`` (2-core CPU) or ``paper`` (GPU).
+        train_preset: ``cpu-small`` (2-core CPU), ``cpu-small-long-query`` (the same, queries kept to 256 tokens)
+            or ``paper`` (GPU).
         train_overrides: any trainer fields (``max_steps``, ``model_path`` ...); ``data`` is set from the
             synthesized version and ``output_dir`` defaults to ``<output_dir>/models/<version>``.
         evaluation: evaluation stage; its ``model_path`` is set to the trained model. Default: the synthesized

@@ -48,7 +48,7 @@ def train(preset: str = "paper", overrides: dict[str, Any] | None = None) -> Tra
     """Train an O1 model.
 
     Args:
-        preset: ``paper`` (GPU defaults) or ``cpu-small``.
+        preset: ``paper`` (GPU defaults), ``cpu-small`` or ``cpu-small-long-query`` (queries kept to 256 tokens).
         overrides: any :class:`~trainer.config.TrainConfig` fields; ``data`` and ``output_dir`` are required
             unless the preset sets them, e.g. ``{"data": {"root": "data/runs/scifact", "dataset": "scifact"},
             "output_dir": "data/runs/o1-small", "max_steps": 200}``.
