@@ -20,6 +20,10 @@ the batch's labelled tokens: a decision weighs ``1 / (labelled tokens of its bat
 ``docs/results/thinking-809``, 37 of 200 steps held skips and bare queries only (at most 4 labels), where a ``</s>``
 weighs ~27 times a first token in the other steps (median 109 labels). That pushes ``p_close`` up whatever the query:
 the model closes at once on ~98% of its training queries, of either decision (AUC 0.53).
+With ``decision_weight=0.5`` (``docs/results/decision-809``, 200 steps) the decision loss settles at the base rate's
+entropy and ``p_close`` still does not separate held-out skips from thinks (AUC 0.51), although the decision is
+predictable from the query: a logistic regression on BM25's confidence scores AUC 0.73 on the same queries
+(``bench/decision_predictability.py``). At this size the LM head does not learn it.
 
 References:
     Yan et al., "O1 Embedder: Let Retrievers Think Before Action", arXiv 2502.07555.
