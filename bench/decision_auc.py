@@ -13,9 +13,9 @@ bare query), computes ``p_close`` for every held-out query in one pass over the 
 Usage:
     python bench/decision_auc.py runs/o1-decision [--examples other.parquet] [--dtype bfloat16]
 
-``--examples`` reads any Parquet with ``query`` and ``skip`` columns instead (for example a run trained without a
-hold-out, on its own training queries: then the AUC measures fit, not generalisation). Last line:
-``decision_auc=<AUC>``.
+``--examples`` reads any Parquet with ``query`` and ``skip`` columns (and optionally ``thought``) instead (for
+example a run trained without a hold-out, on its own training queries: then the AUC measures fit, not
+generalisation). Only judged rows are scored (:func:`judged`). Last line: ``decision_auc=<AUC>``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,15 @@ from o1embed.trainer.run_files import RunFiles
 THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 
 
+def judged(table: pl.DataFrame) -> pl.DataFrame:
+    """``query, skip`` of the rows the committee judged: a skip, or a winning thought. A row with neither (an empty
+    thought without the skip decision: the expert gave no candidate) trained as the bare query and has no
+    decision to score; without a ``thought`` column every row counts."""
+    if "thought" in table.columns:
+        table = table.filter(pl.col("skip") | (pl.col("thought") != ""))
+    return table.select("query", "skip")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path, help="a training run folder (its model/ and holdout.parquet)")
@@ -41,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     files = RunFiles(args.run_dir)
     source = args.examples or files.holdout
-    table = pl.read_parquet(source).select("query", "skip")
+    table = judged(pl.read_parquet(source))
     if table.height == 0 or table["skip"].n_unique() < 2:
         raise SystemExit(f"{source}: needs queries of both decisions (skip and think); has {table.height} rows")
 

@@ -47,15 +47,8 @@ def decisions(run: Path) -> tuple[list[str], list[str], np.ndarray, np.ndarray, 
     """``(query_ids, queries, skip (n,), held (n,), doc_ids, doc texts)`` of every example the run could train on."""
     cfg = TrainConfig.model_validate_json((run / "train_config.json").read_text())
     examples, corpus, _ = load_tables(cfg.data)
-    data = TrainingSet(
-        examples,
-        corpus,
-        cfg.negatives_per_query,
-        cfg.seed,
-        0.0,
-        learn_when_to_think=cfg.learn_when_to_think,
-        min_thought_gain=cfg.min_thought_gain,
-    )  # holdout_share 0: every example, the split recomputed below from the same hash
+    # holdout_share 0: every example, the split recomputed below from the same hash
+    data = TrainingSet.from_config(cfg, examples, corpus, holdout_share=0.0)
     rows = [r for r in data.rows if r["thought"] or r["skip"]]  # rows the committee judged
     ids = [r["query_id"] for r in rows]
     skip = np.array([r["skip"] for r in rows])

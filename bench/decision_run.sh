@@ -54,9 +54,8 @@ stage "the target (issue 14, must-show 4)"
 python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
 stage "copy the figures to docs/results/decision-809"
 DOCS=docs/results/decision-809
-mkdir -p "$DOCS"
+copy_figures "$RUN/model" "$RUN/report" "$DOCS"  # makes $DOCS
 cp "$RUN/decision_auc.txt" "$RUN/threshold.txt" "$DOCS/"
 cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
 cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"
-copy_figures "$RUN/model" "$RUN/report" "$DOCS"
 stage done

@@ -59,10 +59,9 @@ stage "the target (issue 14, must-show 4)"
 python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
 stage "copy the figures to docs/results/thinking-809"
 DOCS=docs/results/thinking-809
-mkdir -p "$DOCS"
+copy_figures "$RUN/model" "$RUN/report" "$DOCS"  # makes $DOCS
 meta=$(ls -d "$RUN"/data/_manifests/dataset=scifact/split=train/version=*/ | tail -1)
 cp "$RUN/synthesis.yaml" "$RUN/synthesize.json" "$RUN/check.json" "$meta/manifest.json" "$DOCS/"
 cp "$(ls "$meta"/committee-stats-*.json | tail -1)" "$DOCS/committee_stats.json"
 cp "$(ls "$meta"/committee-gain-*.png | tail -1)" "$DOCS/committee_gain.png"
-copy_figures "$RUN/model" "$RUN/report" "$DOCS"
 stage done

@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 
 # Environment every Ray worker should see (no usage reporting, normal priority).
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
+# Ray Train's detached placement-group cleaner asks the State API every second whether the train controller lives;
+# a local Ray started without its dashboard serves no State API, so every ask fails with a warning (thousands of
+# lines per training run). The cleaner matters only when a controller dies without cleaning up.
+QUIET_LOGGERS = ("ray.train.v2._internal.execution.controller.placement_group_cleaner",)
+
+
+def quiet_workers() -> None:
+    """Ray's ``worker_process_setup_hook``: raise :data:`QUIET_LOGGERS` to ERROR in every worker of our jobs."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
@@ -44,7 +54,7 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     kwargs: dict = {
         "ignore_reinit_error": True,
         "log_to_driver": True,
-        "runtime_env": {"env_vars": dict(RAY_ENV)},
+        "runtime_env": {"env_vars": dict(RAY_ENV), "worker_process_setup_hook": f"{__name__}.quiet_workers"},
     }
     if address:
         ray.init(address=address, **kwargs)

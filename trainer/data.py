@@ -31,7 +31,7 @@ from o1embed.tasks.errors import ConfigError, InputError
 from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.schemas import error_row
 from o1embed.tasks.shards import DatasetVersion, list_versions
-from o1embed.trainer.config import DataConfig
+from o1embed.trainer.config import DataConfig, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +244,24 @@ class TrainingSet:
             raise ConfigError(f"corpus has {len(self.doc_ids)} documents; need at least {1 + negatives} per query")
         if self.errors:
             log.warning("%d example rows refused or partly used; see the run's errors.parquet", len(self.errors))
+
+    @classmethod
+    def from_config(
+        cls, cfg: TrainConfig, examples: pa.Table, corpus: pa.Table, holdout_share: float | None = None
+    ) -> TrainingSet:
+        """The training set a run of ``cfg`` trains on (its negatives, seed, dropout, decision settings and
+        hold-out); ``holdout_share`` overrides the run's (``0.0``: every example, the split recomputed by the caller
+        with :func:`held_out`)."""
+        return cls(
+            examples,
+            corpus,
+            cfg.negatives_per_query,
+            cfg.seed,
+            cfg.thought_dropout,
+            learn_when_to_think=cfg.learn_when_to_think,
+            min_thought_gain=cfg.min_thought_gain,
+            holdout_share=cfg.holdout_share if holdout_share is None else holdout_share,
+        )
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -60,7 +60,7 @@ def planned_steps(cfg: TrainConfig) -> int:
     from o1embed.trainer.data import TrainingSet, load_tables
 
     examples, corpus, _ = load_tables(cfg.data)
-    data = TrainingSet(examples, corpus, cfg.negatives_per_query, cfg.seed, cfg.thought_dropout)
+    data = TrainingSet.from_config(cfg, examples, corpus)  # the run's hold-out and decisions, as it trains
     return cfg.epochs * data.steps_per_epoch(cfg.queries_per_step)
 
 

@@ -119,16 +119,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
         device = torch.device("cuda", torch.cuda.current_device())
 
     examples, corpus, source = load_tables(cfg.data)
-    data = TrainingSet(
-        examples,
-        corpus,
-        cfg.negatives_per_query,
-        cfg.seed,
-        cfg.thought_dropout,
-        learn_when_to_think=cfg.learn_when_to_think,
-        min_thought_gain=cfg.min_thought_gain,
-        holdout_share=cfg.holdout_share,
-    )
+    data = TrainingSet.from_config(cfg, examples, corpus)
     per_epoch = data.steps_per_epoch(cfg.queries_per_step)
     total = cfg.max_steps or cfg.epochs * per_epoch
     if rank == 0:

@@ -29,3 +29,18 @@ def test_ray_address_is_joined(monkeypatch):
     calls = _captured_init(monkeypatch)
     ray_runtime.init_ray()
     assert calls[0]["address"] == "10.0.0.5:6379"
+
+
+def _logger_level(name: str) -> int:
+    import logging
+
+    return logging.getLogger(name).getEffectiveLevel()
+
+
+def test_workers_quiet_ray_trains_placement_group_cleaner(ray_session):
+    """Every worker of our jobs runs the setup hook, so the cleaner's State-API warnings are not printed."""
+    import logging
+
+    name = ray_runtime.QUIET_LOGGERS[0]
+    level = ray.get(ray.remote(num_cpus=0.1)(_logger_level).remote(name))
+    assert level == logging.ERROR

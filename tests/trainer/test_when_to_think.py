@@ -15,7 +15,7 @@ from o1embed.trainer.collator import collate_queries
 from o1embed.trainer.config import TrainConfig
 from o1embed.trainer.data import TrainingSet, held_out
 from o1embed.trainer.encoder import EncoderConfig, O1Encoder
-from o1embed.trainer.launcher import launch_training
+from o1embed.trainer.launcher import launch_training, planned_steps
 from o1embed.trainer.losses import decision_loss_sum, joint_loss
 from o1embed.trainer.model import O1Model
 from o1embed.trainer.run_files import RunFiles
@@ -227,6 +227,17 @@ def test_the_hold_out_is_a_stable_share_of_query_ids_and_is_kept_out_of_training
     assert set(held.column_names) == {"query_id", "query", "thought", "skip", "positive_ids"}
     assert held["skip"].to_pylist() == [q.startswith("s-") for q in held["query_id"].to_pylist()]
     assert full.holdout_table().num_rows == 0
+
+
+def test_planned_steps_count_only_the_queries_that_train(tiny_model_dir, tmp_path):
+    """An epoch-based run with a hold-out plans (and shows progress for) the steps its loop will take."""
+    files = write_toy_set(tmp_path)
+    cfg = toy_config(tiny_model_dir, files, tmp_path / "run", 1, holdout_share=0.3)
+    cfg = cfg.model_copy(update={"max_steps": None, "epochs": 2, "queries_per_step": 2})
+    examples, corpus = when_to_think_tables(range(3))
+    trained = TrainingSet(examples, corpus, 2, 0, 0.0, holdout_share=0.3)
+    everything = TrainingSet(examples, corpus, 2, 0, 0.0)
+    assert planned_steps(cfg) == 2 * (len(trained.rows) // 2) < 2 * (len(everything.rows) // 2)
 
 
 def test_the_decision_loss_teaches_the_decision_where_the_lm_loss_alone_is_slow(tiny_model_dir, tmp_path):
