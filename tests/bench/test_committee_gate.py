@@ -1,0 +1,30 @@
+"""bench/committee_gate.py: each query takes the vector its gate chose; the gate's inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tests.bench.load import bench_module
+
+gate = bench_module("committee_gate")
+
+
+def test_each_query_takes_the_vector_its_gate_chose():
+    rows = []
+    for qid, never, auto, always in (("q1", 0.5, 0.6, 0.2), ("q2", 0.5, 0.1, 0.9), ("q3", 0.4, 0.4, 0.4)):
+        for system, score in (("trained-never", never), ("trained-auto", auto), ("trained-always", always)):
+            rows.append({"dataset": "d", "system": system, "query_id": qid, "ndcg_at_10": score})
+    rows.append({"dataset": "d", "system": "bm25", "query_id": "q1", "ndcg_at_10": 1.0})
+    think = {("d", "q1"): False, ("d", "q2"): True, ("d", "q3"): True}
+    out = gate.gated(pl.DataFrame(rows), think).row(0, named=True)
+    assert out["gated"] == pytest.approx((0.6 + 0.9 + 0.4) / 3)
+    assert out["thinks"] == pytest.approx(2 / 3) and (out["better"], out["worse"]) == (2, 0)
+    with pytest.raises(KeyError):  # a query the gate did not decide is an error, not a default
+        gate.gated(pl.DataFrame(rows), {("d", "q1"): True})
+
+
+def test_gate_inputs_add_the_relative_gap():
+    x = gate.gate_inputs(np.array([[10.0, 2.0, 5.0], [0.0, 0.0, 3.0]]))
+    assert x.shape == (2, 4) and x[0, 3] == pytest.approx(0.2) and x[1, 3] == 0.0
