@@ -58,12 +58,21 @@ def main() -> None:
     parser.add_argument("--in-domain", default="scifact")
     args = parser.parse_args()
     table = ceiling(pl.read_parquet(args.report_dir / "per_query.parquet"))
+    print_delta(table, args.report_dir, args.in_domain, "gate_ceiling_delta", "ceiling")
+
+
+def print_delta(table: pl.DataFrame, report_dir: Path, in_domain: str, name: str, column: str) -> None:
+    """Print a per-dataset ``table`` whole, then the last line ``name=<column minus never on in_domain>``.
+
+    Raises:
+        SystemExit: the table has no ``in_domain`` row.
+    """
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, float_precision=4):
         print(table)
-    home = table.filter(pl.col("dataset") == args.in_domain)
+    home = table.filter(pl.col("dataset") == in_domain)
     if home.height == 0:
-        raise SystemExit(f"{args.report_dir}: no {args.in_domain!r} rows (sets: {table['dataset'].to_list()})")
-    print(f"gate_ceiling_delta={home['ceiling'][0] - home['never'][0]:.4f}")
+        raise SystemExit(f"{report_dir}: no {in_domain!r} rows (sets: {table['dataset'].to_list()})")
+    print(f"{name}={home[column][0] - home['never'][0]:.4f}")
 
 
 if __name__ == "__main__":
