@@ -13,8 +13,9 @@ in a pool (``pool_top_n``: the member's top-N of the query-only search joined wi
 
 Each point runs in its own process (so peak RSS is that point's): wall seconds per stage (ingest: load, version,
 snapshots; expert requests: the shards; committee fit: members start and index the corpus; committee: judging
-shards; examples: finalize, stats, report, manifest), peak RSS of the driver (``ru_maxrss``) and of the Ray workers
-(sampled with psutil every 0.5 s: the largest worker and the largest sum).
+shards; examples: finalize, stats, report, manifest), peak RSS of the driver (``ru_maxrss``, reset when the clock
+starts, so the synthetic folder's generation before it does not count) and of the Ray workers (sampled with psutil
+every 0.5 s: the largest worker and the largest sum).
 
 Run::
 
@@ -22,6 +23,7 @@ Run::
     nice -n 10 python bench/scale.py --points full           # the issue's points (hours on 2 cores)
     python bench/scale.py --table-only                       # rebuild the table from finished points
     nice -n 10 python bench/scale.py --points full --resume  # skip the points this code already measured
+    nice -n 10 python bench/scale.py --points full --point 10000:100000   # one point of the series (repeatable)
 
 ``--resume`` makes the hours-long full series runnable in pieces (one point per process, so a stop loses at most
 the point in flight): a point is skipped when ``points.jsonl`` holds a run of it from the same code (the git tree
@@ -157,6 +159,12 @@ class RaySampler(threading.Thread):
             self.stop_flag.wait(self.period)
 
 
+def reset_peak_rss() -> None:
+    """Reset this process's peak resident set size (``ru_maxrss``, ``VmHWM``) to its current size (Linux >= 4.0:
+    ``5`` written to ``/proc/self/clear_refs``), so the peak read later is that of what ran since."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 class Stages:
     """Wall seconds per stage, by wrapping the functions the flows call (bench instrumentation only)."""
 
@@ -228,6 +236,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
             llm={"base_url": url, "model": "fake-expert", "concurrency": args.concurrency},
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        reset_peak_rss()  # the driver's peak from here: the pipeline's, not the synthetic data's generation
         t0 = time.perf_counter()
         res = fs.synthesize(cfg, committee=committee, judge=True)
         total = time.perf_counter() - t0
@@ -341,6 +350,7 @@ def main() -> None:
     ap.add_argument("--only", default=None, help="run one point 'QUERIES:DOCS' in this process (internal)")
     ap.add_argument("--table-only", action="store_true", help="rebuild the table from points.jsonl")
     ap.add_argument("--resume", action="store_true", help="skip points measured by this code with these settings")
+    ap.add_argument("--point", action="append", default=None, help="run only this point 'QUERIES:DOCS' (repeatable)")
     ap.add_argument("--data-root", default=None, help="default: $O1EMBED_DATA/bench-scale")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--k", type=int, default=3)
@@ -384,8 +394,13 @@ def main() -> None:
         for p in stored
         if p.get("points") == args.points and p.get("code") == code and p.get("settings") == settings
     }
+    chosen = wanted
+    if args.point:
+        chosen = [tuple(int(x) for x in p.split(":")) for p in args.point]
+        if unknown := [p for p in chosen if p not in wanted]:
+            raise SystemExit(f"--point {unknown}: not a point of --points {args.points} ({wanted})")
     if not args.table_only:
-        for nq, nd in wanted:
+        for nq, nd in chosen:
             if args.resume and not code.endswith("-dirty") and (nq, nd) in done:
                 print(f"point {nq} queries x {nd} docs: measured by this code ({code}), skipped", flush=True)
                 continue
