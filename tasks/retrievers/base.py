@@ -77,9 +77,11 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = min(k, d)
     if k == 0:
         return np.zeros((n, 0), dtype=scores.dtype), np.zeros((n, 0), dtype=np.int64)
+    if np.isnan(scores).any():  # a NaN score ranks last, as -inf
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     if k < d:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # (n, k) unordered
-        # argpartition does not respect the tie order at the boundary: in a row where more columns tie with the
+        part = _unordered_top(scores, k)  # (n, k)
+        # The selection does not respect the tie order at the boundary: in a row where more columns tie with the
         # k-th score than it kept, keep the tied columns with the lowest index (a sparse BM25 row ties thousands
         # of zeros). Only those rows are redone, in O(d) each, never a sort of the whole matrix.
         kept = np.take_along_axis(scores, part, axis=1)  # (n, k)
@@ -95,3 +97,16 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((part, -vals), axis=1)
     cols = np.take_along_axis(part, order, axis=1)
     return np.take_along_axis(vals, order, axis=1), cols.astype(np.int64)
+
+
+def _unordered_top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Columns ``(n, k)`` of each row's ``k`` largest scores, in no order; which of several columns tied with the
+    ``k``-th score are kept is arbitrary.
+
+    ``torch.topk`` (a partial selection in C++): on the committee's pooled search, 64 rows of a 1M-document corpus
+    with ``k = 1000``, it took 0.18 s where numpy's ``argpartition`` took 1.65 s (one thread), and that selection was
+    60% of a dense member's judging at 1M documents (``bench/scale.py``).
+    """
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(scores)).topk(k, dim=1, sorted=False).indices.numpy()

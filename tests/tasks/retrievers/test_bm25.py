@@ -103,6 +103,21 @@ def test_top_k_ties_at_the_boundary_follow_column_order():
     assert top_k(scores, 10)[1].shape == (1, 6)
 
 
+def test_top_k_ranks_a_nan_score_last():
+    scores = np.array([[0.5, np.nan, 0.9, 0.1]], dtype=np.float32)
+    assert top_k(scores, 3)[1].tolist() == [[2, 0, 3]]
+    assert top_k(scores, 4)[1].tolist() == [[2, 0, 3, 1]]
+
+
+def test_top_k_on_dense_float_rows_equals_a_stable_full_sort():
+    scores = np.random.default_rng(5).standard_normal((8, 20_000)).astype(np.float32)
+    scores[:, 100:110] = scores[:, 5:6]  # a run of exact ties somewhere in each row
+    for k in (1, 1000, 19_999):
+        ts, ti = top_k(scores, k)
+        ref = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        assert (ti == ref).all() and (ts == np.take_along_axis(scores, ref, axis=1)).all()
+
+
 def test_top_k_equals_a_stable_full_sort_on_sparse_tied_rows():
     """Rows with fewer non-zero scores than k (sparse BM25) tie at the boundary; only they are redone."""
     rng = np.random.default_rng(3)
