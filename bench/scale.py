@@ -9,13 +9,17 @@ and the token accounting cover it). The dense member is a tiny RANDOMLY INITIALI
 
 Points (queries x documents): the query series 1k, 10k, 100k queries over 100k documents; the corpus series 10k,
 100k, 1M documents with 10k queries (shared point 10k x 100k). Corpora above ``--pool-from`` documents are judged
-in a pool (``pool_top_n``: the member's top-N of the query-only search joined with the positives).
+in a pool (``pool_top_n``: the member's top-N of the query-only search joined with the positives); that top-N
+search is approximate unless ``--exact-pools``: BM25 over an index pruned to ``--search-postings`` postings per
+term, the dense member through an IVF index of ~4 sqrt(n) lists read ``--nprobe`` at a time
+(``bench/pool_search.py`` measures both against the exact search).
 
 Each point runs in its own process (so peak RSS is that point's): wall seconds per stage (ingest: load, version,
 snapshots; expert requests: the shards; committee fit: members start and index the corpus; committee: judging
-shards; examples: finalize, stats, report, manifest), peak RSS of the driver (``ru_maxrss``, reset when the clock
-starts, so the synthetic folder's generation before it does not count) and of the Ray workers (sampled with psutil
-every 0.5 s: the largest worker and the largest sum).
+shards; examples: finalize, stats, report, manifest), peak RSS of the driver, in all and per stage (``VmHWM``,
+read and reset at every stage boundary, first when the clock starts, so the synthetic folder's generation before
+it does not count) and of the Ray workers (sampled with psutil every 0.5 s: the largest worker and the largest
+sum).
 
 Run::
 
@@ -42,7 +46,6 @@ import argparse
 import json
 import logging
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -51,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from o1embed.tasks.retrievers.spec import LATER_SPEC_FIELDS
 from o1embed.tasks.testing.tiny_models import build_tiny_dense_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,6 +129,11 @@ def make_synthetic_beir(folder: Path, n_queries: int, n_docs: int, seed: int = 0
     return folder
 
 
+def ivf_index(n_docs: int) -> str:
+    """The dense member's pool-search index for a corpus: an inverted file of about 4 * sqrt(n) k-means lists."""
+    return f"IVF{round(4 * n_docs**0.5)},Flat"
+
+
 def tiny_dense_model(folder: Path) -> str:
     """A random-initialised 2-layer, 32-dim BERT with MiniLM's tokenizer, 512 positions (cost, not quality)."""
     return build_tiny_dense_model(folder, max_positions=512, initializer_range=0.02)
@@ -165,21 +174,48 @@ def reset_peak_rss() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set size since the last :func:`reset_peak_rss` (``VmHWM``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
 class Stages:
-    """Wall seconds per stage, by wrapping the functions the flows call (bench instrumentation only)."""
+    """Wall seconds and the driver's peak memory per stage, by wrapping the functions the flows call (bench
+    instrumentation only).
+
+    Memory: the peak is read and reset (:func:`reset_peak_rss`) at every stage boundary, so each stage gets the
+    peak of its own span, what runs between wrapped stages (judging the shards, flow glue) is booked to
+    ``committee``, and :attr:`overall_mb` is the maximum over all spans: the whole run's peak.
+    """
+
+    between = "committee"
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
+        self.overall_mb = 0.0
+
+    def close_span(self, stage: str) -> None:
+        """Book the peak since the last boundary to ``stage`` and reset it."""
+        peak = peak_rss_mb()
+        self.peak_mb[stage] = max(self.peak_mb.get(stage, 0.0), peak)
+        self.overall_mb = max(self.overall_mb, peak)
+        reset_peak_rss()
 
     def wrap(self, module, name: str, stage: str) -> None:
         fn = getattr(module, name)
 
         def timed(*a, **kw):
+            self.close_span(self.between)
             t0 = time.perf_counter()
             try:
                 return fn(*a, **kw)
             finally:
                 self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+                self.close_span(stage)
 
         setattr(module, name, timed)
 
@@ -217,10 +253,19 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
     sampler = RaySampler()
     sampler.start()
     pool = args.pool_top_n if n_docs > args.pool_from else None
+    approximate = pool is not None and not args.exact_pools
     committee = CommitteeConfig(
         members=[
-            RetrieverSpec(kind="bm25s", name="bm25"),
-            RetrieverSpec(kind="dense", name="tiny-random", model_path=model, cache=False, num_threads=1),
+            RetrieverSpec(kind="bm25s", name="bm25", search_postings=args.search_postings if approximate else None),
+            RetrieverSpec(
+                kind="dense",
+                name="tiny-random",
+                model_path=model,
+                cache=False,
+                num_threads=1,
+                search_index=ivf_index(n_docs) if approximate else None,
+                search_index_params=f"nprobe={args.nprobe}" if approximate else "",
+            ),
         ],
         pool_top_n=pool,
     )
@@ -240,6 +285,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
         t0 = time.perf_counter()
         res = fs.synthesize(cfg, committee=committee, judge=True)
         total = time.perf_counter() - t0
+        stages.close_span(stages.between)
     sampler.stop_flag.set()
     sampler.join(2)
     sec = stages.seconds
@@ -251,13 +297,15 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
         "docs": n_docs,
         "k": args.k,
         "pool_top_n": pool,
+        "pool_search": [m.model_dump(include=set(LATER_SPEC_FIELDS)) for m in committee.members] if pool else None,
         "demo_policy": args.demo_policy,
         "candidates": cands,
         "examples": res.tables.get("examples", 0),
         "total_s": round(total, 2),
         **{f"{k}_s": round(v, 2) for k, v in sec.items()},
         "committee_s_per_1000_candidates": round(1000 * sec["committee"] / max(cands, 1), 3),
-        "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "driver_peak_rss_mb": round(stages.overall_mb, 1),
+        **{f"driver_peak_{k}_mb": round(v, 1) for k, v in stages.peak_mb.items()},
         "ray_worker_peak_rss_mb": round(sampler.peak_worker / 2**20, 1),
         "ray_workers_peak_sum_rss_mb": round(sampler.peak_sum / 2**20, 1),
         "dense_member": "tiny randomly initialised BERT (2 layers, 32 dims), built on the fly",
@@ -289,6 +337,7 @@ def summarise(points: list[dict], series: dict, label: str, command: str) -> tup
     cols = [
         "queries", "docs", "pool_top_n", "candidates", "total_s", "ingest_s", "expert_requests_s", "committee_fit_s",
         "committee_s", "examples_s", "committee_s_per_1000_candidates", "driver_peak_rss_mb",
+        *(f"driver_peak_{st}_mb" for st in ("ingest", "expert_requests", "committee_fit", "committee", "examples")),
         "ray_worker_peak_rss_mb", "ray_workers_peak_sum_rss_mb",
     ]  # fmt: skip
     lines = [
@@ -360,6 +409,9 @@ def main() -> None:
     ap.add_argument("--demo-policy", default="per_query", choices=["per_candidate", "per_query"])
     ap.add_argument("--pool-from", type=int, default=50_000, help="pool judging above this many documents")
     ap.add_argument("--pool-top-n", type=int, default=1000)
+    ap.add_argument("--exact-pools", action="store_true", help="pool searches exact (else approximate, below)")
+    ap.add_argument("--search-postings", type=int, default=4000, help="BM25's pool search: postings kept per term")
+    ap.add_argument("--nprobe", type=int, default=32, help="dense pool search: IVF lists read per query")
     ap.add_argument("--keep-outputs", action="store_true")
     ap.add_argument("--results", default=str(RESULTS), help="folder of points.jsonl and the tables")
     args = ap.parse_args()
@@ -388,6 +440,8 @@ def main() -> None:
     code = code_id()
     settings = {k: getattr(args, k) for k in ("seed", "k", "shard_size", "parallel_shards", "concurrency")}
     settings |= {k: getattr(args, k) for k in ("demo_policy", "pool_from", "pool_top_n")}
+    if not args.exact_pools:  # (settings before approximate pool searches hold none of these keys)
+        settings |= {k: getattr(args, k) for k in ("search_postings", "nprobe")}
     stored = [json.loads(x) for x in store.read_text().splitlines()] if store.exists() else []
     done = {
         (p["queries"], p["docs"])
@@ -408,7 +462,8 @@ def main() -> None:
             cmd += ["--seed", str(args.seed), "--k", str(args.k), "--shard-size", str(args.shard_size)]
             cmd += ["--parallel-shards", str(args.parallel_shards), "--concurrency", str(args.concurrency)]
             cmd += ["--demo-policy", args.demo_policy, "--pool-from", str(args.pool_from)]
-            cmd += ["--pool-top-n", str(args.pool_top_n)]
+            cmd += ["--pool-top-n", str(args.pool_top_n), "--search-postings", str(args.search_postings)]
+            cmd += ["--nprobe", str(args.nprobe)] + (["--exact-pools"] if args.exact_pools else [])
             t0 = time.time()
             # Files, not pipes: a child's leftover processes (Ray, servers) must not hold this loop open.
             log_path = Path(args.data_root) / "logs" / f"point-q{nq}-d{nd}.log"

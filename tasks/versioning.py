@@ -26,6 +26,19 @@ from pydantic import BaseModel
 from o1embed.tasks.hashing import stable_hash
 
 RUN_ONLY: dict[str, Any] = {"run_only": True}
+HASHED_WHEN_SET: dict[str, Any] = {"hashed_when_set": True}
+"""A field added after versions were written: it enters :func:`rows_dump` only when it differs from its default,
+so every version, checkpoint and committee written before it keeps its hash."""
+
+
+def _unset_later_fields(model: BaseModel) -> set[str]:
+    return {
+        name
+        for name, info in type(model).model_fields.items()
+        if isinstance(info.json_schema_extra, dict)
+        and info.json_schema_extra.get("hashed_when_set")
+        and getattr(model, name) == info.default
+    }
 
 
 def run_only_fields(model: type[BaseModel] | BaseModel) -> set[str]:
@@ -39,8 +52,9 @@ def run_only_fields(model: type[BaseModel] | BaseModel) -> set[str]:
 
 
 def rows_dump(model: BaseModel, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
-    """``model.model_dump(mode=mode)`` without run-only fields, at every level of nesting."""
-    body = model.model_dump(mode=mode, exclude=run_only_fields(model))
+    """``model.model_dump(mode=mode)`` without run-only fields (nor :data:`HASHED_WHEN_SET` fields left at their
+    default), at every level of nesting."""
+    body = model.model_dump(mode=mode, exclude=run_only_fields(model) | _unset_later_fields(model))
     for name in body:
         value = getattr(model, name)
         if isinstance(value, BaseModel):

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from o1embed.tasks.hashing import stable_hash
-from o1embed.tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.retrievers.spec import LATER_SPEC_FIELDS, RetrieverSpec
 from o1embed.tasks.versioning import RUN_ONLY, rows_dump, run_only_fields
 
 NoGainPolicy = Literal["keep", "drop", "query_only"]
@@ -119,4 +119,9 @@ class CommitteeConfig(BaseModel):
 
         Accepted by :func:`tasks.committee.stage.check_config_matches`, so versions written then still resume.
         """
-        return stable_hash(self.model_dump(exclude=run_only_fields(self)), 16)
+        body = self.model_dump(exclude=run_only_fields(self))
+        body["members"] = [  # as specs were dumped then: without the fields added since, when they are unset
+            {k: v for k, v in d.items() if k not in LATER_SPEC_FIELDS or v != RetrieverSpec.model_fields[k].default}
+            for d in body["members"]
+        ]
+        return stable_hash(body, 16)

@@ -4,7 +4,9 @@ A *request* holds search queries (bare queries and query + thought) for a batch 
 each belongs to, and each query's positive documents (as corpus positions). A member answers, for every search
 query, the best-ranked positive, its rank and score within the pool, and its own top documents (for mining hard
 negatives). The pool is the whole corpus, or (``pool_top_n``) the member's top-N for the bare query joined with the
-positives. One call scores the whole batch: one encoder pass, one matrix product.
+positives. One call scores the whole batch: one encoder pass, one matrix product; in a pool, only each training
+query's own pool is scored (:func:`~o1embed.tasks.retrievers.base.score_pools`), so the cost per string follows
+``pool_top_n``, not the corpus.
 
 Example:
     >>> import numpy as np
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from o1embed.tasks.retrievers.base import Retriever, rank_of, top_k
+from o1embed.tasks.retrievers.base import Retriever, rank_of, score_pools, top_k
 
 
 @dataclass
@@ -104,21 +106,21 @@ class MemberJudgement:
 
 
 def _best_positive(scores: np.ndarray, request_pos: list[np.ndarray], string_query: np.ndarray, col_of):
-    """Rank every (string, positive) pair and keep each string's best; ``col_of`` maps corpus positions to columns."""
-    rows, pos = [], []
-    for r, q in enumerate(string_query):
-        for p in request_pos[q]:
-            rows.append(r)
-            pos.append(p)
-    rows_a, pos_a = np.asarray(rows, dtype=np.int64), np.asarray(pos, dtype=np.int64)
-    ranks = rank_of(scores[rows_a], col_of(pos_a))  # (n_pairs,)
+    """Rank every (string, positive) pair and keep each string's best; ``col_of(rows, positions)`` maps the
+    corpus positions of those rows' positives to columns of ``scores``."""
+    counts = np.asarray([len(request_pos[q]) for q in string_query], dtype=np.int64)
+    rows_a = np.repeat(np.arange(len(string_query), dtype=np.int64), counts)  # (n_pairs,)
+    pos_a = np.concatenate([request_pos[q] for q in string_query]).astype(np.int64)  # (n_pairs,)
+    cols_a = col_of(rows_a, pos_a)
+    ranks = rank_of(scores[rows_a], cols_a)  # (n_pairs,)
     n_s = len(string_query)
     best_rank = np.full(n_s, np.iinfo(np.int64).max, dtype=np.int64)
     best_pos = np.full(n_s, -1, dtype=np.int64)
-    for r, p, k in zip(rows_a, pos_a, ranks, strict=True):  # ranks are unique per row: no ties to break
+    best_col = np.zeros(n_s, dtype=np.int64)
+    for i, (r, k) in enumerate(zip(rows_a, ranks, strict=True)):  # ranks are unique per row: no ties to break
         if k < best_rank[r]:
-            best_rank[r], best_pos[r] = k, p
-    best_score = scores[np.arange(n_s), col_of(best_pos)]
+            best_rank[r], best_pos[r], best_col[r] = k, pos_a[i], cols_a[i]
+    best_score = scores[np.arange(n_s), best_col]
     return best_pos, best_rank, best_score
 
 
@@ -145,25 +147,29 @@ def judge_batch(retriever: Retriever, request: JudgeRequest) -> MemberJudgement:
     if request.pool_top_n is None:
         scores = retriever.score(request.strings)  # (n_s, n_docs)
         n_docs = scores.shape[1]
-        best_pos, best_rank, best_score = _best_positive(scores, request.positives, string_query, lambda p: p)
+        best_pos, best_rank, best_score = _best_positive(
+            scores, request.positives, string_query, lambda rows, positions: positions
+        )
         top_s, top_i = top_k(scores, request.depth)
         pool_size = np.full(n_s, n_docs, dtype=np.int64)
     else:
         base_strings = [request.strings[r] for r in request.base_rows]
         _, base_top = retriever.search(base_strings, request.pool_top_n)  # (n_q, N)
-        pools = [np.union1d(base_top[q], request.positives[q]) for q in range(len(request.positives))]
-        union = np.unique(np.concatenate(pools))  # sorted corpus positions
-        scores = retriever.score(request.strings, doc_index=union)  # (n_s, |union|)
-        in_pool = np.zeros((len(pools), len(union)), dtype=bool)  # (n_q, |union|)
-        for q, pool in enumerate(pools):
-            in_pool[q, np.searchsorted(union, pool)] = True
-        scores = np.where(in_pool[string_query], scores, -np.inf).astype(np.float32)
-        best_pos, best_rank, best_score = _best_positive(
-            scores, request.positives, string_query, lambda p: np.searchsorted(union, p)
-        )
+        # an approximate search may pad with column -1 when it finds fewer than pool_top_n
+        pool_list = [np.union1d(t[t >= 0], p) for t, p in zip(base_top, request.positives, strict=True)]
+        pools = np.full((len(pool_list), max(len(p) for p in pool_list)), -1, dtype=np.int64)  # (n_q, P)
+        for q, pool in enumerate(pool_list):
+            pools[q, : len(pool)] = pool  # ascending corpus positions, so ties still go to the lower position
+        scores = score_pools(retriever, request.strings, string_query, pools)  # (n_s, P), -inf on the pads
+
+        def col_of(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:  # a positive's place in its pool
+            row_pools = pools[string_query[rows]]  # (n_pairs, P)
+            return ((row_pools >= 0) & (row_pools < positions[:, None])).sum(axis=1)
+
+        best_pos, best_rank, best_score = _best_positive(scores, request.positives, string_query, col_of)
         top_s, top_cols = top_k(scores, request.depth)
-        top_i = np.where(np.isfinite(top_s), union[top_cols], -1)
-        pool_size = np.asarray([len(pools[q]) for q in string_query], dtype=np.int64)
+        top_i = np.where(np.isfinite(top_s), np.take_along_axis(pools[string_query], top_cols, axis=1), -1)
+        pool_size = np.asarray([len(pool_list[q]) for q in string_query], dtype=np.int64)
     return MemberJudgement(
         member=retriever.name,
         best_positive=best_pos,

@@ -18,6 +18,7 @@ import logging
 
 import numpy as np
 
+from o1embed.tasks.retrievers.ann import build_index
 from o1embed.tasks.retrievers.base import top_k
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,8 @@ def faiss_search(
     Returns:
         ``(scores, indices)``, each ``(n_queries, min(k, n_docs))``; an approximate index may pad with -1.
     """
-    import faiss
-
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    docs = np.ascontiguousarray(docs, dtype=np.float32)
-    index = faiss.index_factory(docs.shape[1], index_factory, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        index.train(docs)
-    index.add(docs)
-    return index.search(queries, min(k, docs.shape[0]))
+    index = build_index(docs, index_factory)
+    return index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, docs.shape[0]))
 
 
 def dense_search(

@@ -43,6 +43,37 @@ class Retriever(Protocol):
         ...
 
 
+def score_pools(retriever: Retriever, queries: list[str], pool_of: np.ndarray, pools: np.ndarray) -> np.ndarray:
+    """Score each query over its own pool of documents: ``(n_s, P)``, ``-inf`` where a pool is padded.
+
+    The committee's pooled judging ranks every search query of a training query in that query's pool (about
+    ``pool_top_n`` documents), so only those pairs are scored: the cost per query is the pool's size, not the
+    corpus's, nor the union of a batch's pools. A retriever with its own ``score_pools`` method (BM25s, dense)
+    scores just the pairs; any other scores the union of the pools with one :meth:`Retriever.score` call and keeps
+    each row's own columns (same values).
+
+    Args:
+        retriever: a fitted retriever.
+        queries: ``n_s`` search queries.
+        pool_of: ``(n_s,)`` each query's row of ``pools``.
+        pools: ``(n_p, P)`` corpus positions, ascending in each row, ``-1`` pads at the end.
+
+    Returns:
+        ``(n_s, P)`` float32 scores; column ``j`` of row ``i`` is the score of document ``pools[pool_of[i], j]``.
+    """
+    pool_of = np.asarray(pool_of, dtype=np.int64)
+    own = getattr(retriever, "score_pools", None)
+    if own is not None:
+        out = np.asarray(own(queries, pool_of, pools), dtype=np.float32)
+    else:
+        union = np.unique(pools[pools >= 0])  # sorted corpus positions
+        full = retriever.score(queries, doc_index=union)  # (n_s, |union|)
+        cols = np.searchsorted(union, np.maximum(pools, 0))[pool_of]  # (n_s, P)
+        out = np.take_along_axis(full, cols, axis=1).astype(np.float32)
+    out[pools[pool_of] < 0] = -np.inf
+    return out
+
+
 def rank_of(scores: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Return the 1-based rank of column ``cols[i]`` in row ``i`` of ``scores``.
 

@@ -79,6 +79,12 @@ class BM25sRetriever:
         k1, b: BM25 parameters (bm25s defaults 1.5 / 0.75).
         method: bm25s scoring variant (``lucene``, ``robertson``, ``atire``, ``bm25l``, ``bm25+``).
         lower, stopwords, stemmer: see :class:`BM25Tokenizer`.
+        search_postings: None for an exact :meth:`search`; N for an approximate one over an impact-ordered,
+            statically pruned index (Carmel et al., SIGIR 2001): every term keeps its N highest-scoring
+            documents, so a search reads at most N postings per query term, whatever the corpus size. A
+            document's approximate score counts only the terms that kept it. :meth:`score` and
+            :meth:`score_pools` stay exact. For the committee's pool search on large corpora
+            (``bench/pool_search.py`` measures its recall against the exact top-N).
     """
 
     def __init__(
@@ -90,11 +96,16 @@ class BM25sRetriever:
         lower: bool = True,
         stopwords: str | list[str] | None = "en",
         stemmer: str | None = "english",
+        search_postings: int | None = None,
     ):
+        if search_postings is not None and search_postings < 1:
+            raise ConfigError(f"search_postings must be >= 1 or None, got {search_postings}")
         self.name, self.k1, self.b, self.method = name, k1, b, method
+        self.search_postings = search_postings
         self.tokenizer = BM25Tokenizer(lower, stopwords, stemmer)
         self._matrix: sp.csr_matrix | None = None  # (vocab, n_docs)
         self._matrix_csc: sp.csc_matrix | None = None
+        self._pruned: sp.csr_matrix | None = None  # (vocab, n_docs), at most search_postings per row
         self._nonocc: np.ndarray | None = None  # (vocab,) for bm25l / bm25+
         self._vocab: dict[str, int] = {}
         self.doc_ids: list[str] = []
@@ -114,9 +125,12 @@ class BM25sRetriever:
             shape=(len(s["indptr"]) - 1, s["num_docs"]),
             dtype=np.float32,
         )
-        self._matrix_csc = None
+        self._matrix.sort_indices()  # ascending documents in every term's row (the ties of the pruned index)
+        self._matrix_csc = self._pruned = None
         self._nonocc = getattr(model, "nonoccurrence_array", None)
         self.doc_ids = list(doc_ids)
+        if self.search_postings is not None:
+            self._pruned_index()
 
     def _query_matrix(self, queries: list[str]) -> sp.csr_matrix:
         """Term counts ``(n_queries, vocab)``; terms outside the corpus vocabulary are dropped."""
@@ -135,18 +149,126 @@ class BM25sRetriever:
         if doc_index is None:
             m = self._matrix
         else:
-            if self._matrix_csc is None:
-                self._matrix_csc = self._matrix.tocsc()
-            m = self._matrix_csc[:, np.asarray(doc_index)]
+            m = self._doc_major()[:, np.asarray(doc_index)]
         out = np.asarray((q @ m).todense(), dtype=np.float32)  # (n_q, n_cols)
         if self._nonocc is not None:
             out += np.asarray(q @ self._nonocc, dtype=np.float32)[:, None]
         return out
 
+    def _doc_major(self) -> sp.csc_matrix:
+        """The score matrix by document ``(vocab, n_docs)`` in CSC: column ``d`` holds document ``d``'s terms."""
+        if self._matrix_csc is None:
+            self._matrix_csc = self._matrix.tocsc()
+        return self._matrix_csc
+
+    def score_pools(self, queries: list[str], pool_of: np.ndarray, pools: np.ndarray) -> np.ndarray:
+        """Scores ``(n_s, P)`` of each query over its own pool (see :func:`~.base.score_pools`), equal to
+        :meth:`score` on those columns.
+
+        Per pool, only its documents' weights for the pool's query terms are read: a dense ``(P, terms)`` block,
+        so the cost follows the pool's size and the queries' lengths, never the corpus or the vocabulary.
+        """
+        _check_fitted(self, "_matrix")
+        q = self._query_matrix(queries)  # (n_s, vocab) term counts
+        by_doc = self._doc_major()
+        out = np.zeros((len(queries), pools.shape[1]), dtype=np.float32)
+        for p in np.unique(pool_of):
+            rows = np.flatnonzero(pool_of == p)
+            docs = pools[p][pools[p] >= 0]
+            qp = q[rows].tocoo()  # (n_r, vocab), one entry per (row, term)
+            terms = np.unique(qp.col)  # ascending
+            if not len(terms) or not len(docs):
+                continue
+            sub = by_doc[:, docs]  # (vocab, n_d): the pool's documents
+            slot = np.minimum(np.searchsorted(terms, sub.indices), len(terms) - 1)
+            hit = terms[slot] == sub.indices  # the stored weights of a query term
+            doc_of = np.repeat(np.arange(len(docs)), np.diff(sub.indptr))
+            w = np.zeros((len(docs), len(terms)), dtype=np.float32)  # (n_d, T)
+            w[doc_of[hit], slot[hit]] = sub.data[hit]
+            counts = np.zeros((len(rows), len(terms)), dtype=np.float32)  # (n_r, T)
+            counts[qp.row, np.searchsorted(terms, qp.col)] = qp.data
+            out[rows, : len(docs)] = counts @ w.T  # (n_r, n_d)
+        if self._nonocc is not None:
+            out += np.asarray(q @ self._nonocc, dtype=np.float32)[:, None]
+        return out
+
+    RESCORED = 4
+    """An approximate search rescores this many times ``k`` of the pruned index's best documents exactly."""
+
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` ``(scores, columns)``, best first, ties by lower column: exact, or approximate with
+        ``search_postings``.
+
+        Approximate: the pruned index proposes each query's :attr:`RESCORED` ``* k`` best documents (by the terms
+        that kept them), those are rescored exactly, and the ``k`` best by exact score are returned, so every
+        returned score is the document's exact score; a document is missed only when the pruned index did not
+        propose it.
+        """
         from o1embed.tasks.retrievers.base import top_k
 
-        return top_k(self.score(queries), k)
+        if self.search_postings is None:
+            return top_k(self.score(queries), k)
+        _check_fitted(self, "_matrix")
+        q = self._query_matrix(queries)  # (n_q, vocab)
+        found = (q @ self._pruned_index()).tocsr()  # (n_q, n_docs), at most search_postings per query term
+        shift = np.asarray(q @ self._nonocc, dtype=np.float32) if self._nonocc is not None else np.zeros(len(queries))
+        k = min(k, found.shape[1])
+        depth = min(self.RESCORED * k, found.shape[1])
+        scores = np.empty((len(queries), k), dtype=np.float32)
+        cols = np.empty((len(queries), k), dtype=np.int64)
+        for i in range(len(queries)):
+            lo, hi = found.indptr[i], found.indptr[i + 1]
+            proposed = _best_columns(found.data[lo:hi], found.indices[lo:hi], depth)
+            exact = self._exact_scores(q.indices[q.indptr[i] : q.indptr[i + 1]], q.data[q.indptr[i] : q.indptr[i + 1]],
+                                       proposed)  # fmt: skip
+            best = _best_columns(exact, proposed, k)
+            order = np.lexsort((best, -exact[np.searchsorted(proposed, best)]))
+            cols[i] = best[order]
+            scores[i] = exact[np.searchsorted(proposed, cols[i])] + shift[i]
+        return scores, cols
+
+    def _exact_scores(self, terms: np.ndarray, counts: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        """The exact scores ``(n_d,)`` (without the bm25l/bm25+ shift) of ascending ``docs`` for one query's terms
+        and counts, summed in the order :meth:`score`'s sparse product sums them (same float32 values)."""
+        m = self._matrix
+        out = np.zeros(len(docs), dtype=np.float32)
+        for t, c in zip(terms, counts, strict=True):
+            posting = m.indices[m.indptr[t] : m.indptr[t + 1]]  # ascending documents
+            at = np.minimum(np.searchsorted(posting, docs), len(posting) - 1)
+            hit = posting[at] == docs
+            out += np.where(hit, np.float32(c) * m.data[m.indptr[t] + at], np.float32(0))
+        return out
+
+    def _pruned_index(self) -> sp.csr_matrix:
+        """The score matrix with, in every term's row, only its ``search_postings`` highest scores (built once)."""
+        if self._pruned is None:
+            m, n = self._matrix, self.search_postings
+            keep = np.ones(m.nnz, dtype=bool)
+            for t in np.flatnonzero(np.diff(m.indptr) > n):
+                lo, hi = m.indptr[t], m.indptr[t + 1]
+                row = m.data[lo:hi]
+                # the n highest; among equal scores at the boundary, the lower columns (indices are sorted)
+                order = np.lexsort((np.arange(hi - lo), -row))
+                keep[lo:hi] = False
+                keep[lo + order[:n]] = True
+            rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+            self._pruned = sp.csr_matrix((m.data[keep], (rows, m.indices[keep])), shape=m.shape, dtype=np.float32)
+        return self._pruned
+
+
+def _best_columns(row_s: np.ndarray, row_c: np.ndarray, k: int) -> np.ndarray:
+    """The columns, ascending, of the ``k`` best scores of one sparse row (``row_s`` at columns ``row_c``; every
+    other column scores 0): ties at the ``k``-th score go to the lower columns, and a row with fewer than ``k``
+    entries is filled with the lowest columns outside it. O(entries), no sort of the row."""
+    if len(row_c) > k:
+        kth = np.partition(row_s, len(row_s) - k)[len(row_s) - k]
+        above = np.flatnonzero(row_s > kth)
+        tied = np.flatnonzero(row_s == kth)
+        tied = tied[np.argsort(row_c[tied], kind="stable")[: k - len(above)]]
+        row_c = row_c[np.concatenate([above, tied])]
+    elif len(row_c) < k:
+        row_c = np.concatenate([row_c, np.setdiff1d(np.arange(k + len(row_c)), row_c)[: k - len(row_c)]])
+    return np.sort(row_c).astype(np.int64)
 
 
 class RankBM25Retriever:

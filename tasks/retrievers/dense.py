@@ -44,6 +44,11 @@ class DenseRetriever:
         cache_dir: where (default ``<cache_root>/embeddings``).
         num_threads: torch CPU threads for this process (None leaves torch's setting).
         device: torch device (default ``cpu``).
+        search_index: None for an exact :meth:`search`; a ``faiss.index_factory`` description
+            (``"IVF1024,Flat"``) for an approximate one through that index, built once at :meth:`fit`
+            (:mod:`.ann`). :meth:`score` and :meth:`score_pools` stay exact. For the committee's pool search on
+            large corpora (``bench/pool_search.py`` measures its recall against the exact top-N).
+        search_index_params: the index's search parameters (``"nprobe=32"``).
 
     Raises:
         ConfigError: the folder does not exist.
@@ -60,12 +65,16 @@ class DenseRetriever:
         cache_dir: str | Path | None = None,
         num_threads: int | None = None,
         device: str = "cpu",
+        search_index: str | None = None,
+        search_index_params: str = "",
     ):
         self.model_path = Path(model_path)
         if not self.model_path.is_dir():
             raise ConfigError(f"dense model folder {self.model_path} does not exist (only local folders are used)")
         self.name, self.batch_size, self.query_prompt = name, batch_size, query_prompt
         self.cache, self.device = cache, device
+        self.search_index, self.search_index_params, self.num_threads = search_index, search_index_params, num_threads
+        self._index = None  # the FAISS index of search_index, built at fit
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root() / "embeddings"
         if num_threads:
             import torch
@@ -110,7 +119,18 @@ class DenseRetriever:
         return self.cache_dir / self.model_sha[:24] / f"{corpus_sha[:32]}.npy"
 
     def fit(self, doc_ids: list[str], texts: list[str]) -> None:
-        """Encode the corpus, or load its embeddings from the cache."""
+        """Encode the corpus (or load its embeddings from the cache), then build the search index if one is set."""
+        self._fit_embeddings(doc_ids, texts)
+        self._index = None
+        if self.search_index is not None:
+            from o1embed.tasks.retrievers.ann import build_index
+
+            t0 = time.perf_counter()
+            self._index = build_index(self.doc_emb, self.search_index, self.search_index_params, self.num_threads)
+            log.info("%s: built %r over %d documents in %.1fs", self.name, self.search_index, len(doc_ids),
+                     time.perf_counter() - t0)  # fmt: skip
+
+    def _fit_embeddings(self, doc_ids: list[str], texts: list[str]) -> None:
         if not doc_ids:
             raise ConfigError("cannot fit a dense retriever on an empty corpus")
         self.doc_ids = list(doc_ids)
@@ -157,5 +177,21 @@ class DenseRetriever:
         # made a one-query product after an encode cost ~40 ms on 2 cores (0.1 ms alone).
         return (torch.from_numpy(q) @ torch.from_numpy(docs).T).numpy()  # (n_q, n_cols)
 
+    def score_pools(self, queries: list[str], pool_of: np.ndarray, pools: np.ndarray) -> np.ndarray:
+        """Cosine scores ``(n_s, P)`` of each query over its own pool (see :func:`~.base.score_pools`)."""
+        if self.doc_emb is None:
+            raise RuntimeError("DenseRetriever.fit() must be called before scoring")
+        import torch
+
+        q = torch.from_numpy(self.encode([self.query_prompt + x for x in queries]))  # (n_s, dim)
+        docs = torch.from_numpy(self.doc_emb[np.maximum(pools, 0)])  # (n_p, P, dim); pads read row 0, masked later
+        return torch.einsum("spd,sd->sp", docs[torch.from_numpy(pool_of)], q).numpy()  # (n_s, P)
+
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        return top_k(self.score(queries), k)
+        """Top-``k`` ``(scores, columns)``, best first: exact, or through ``search_index`` (which may pad with
+        column -1 and score -inf when it finds fewer than ``k``)."""
+        if self._index is None:
+            return top_k(self.score(queries), k)
+        q = self.encode([self.query_prompt + x for x in queries])  # (n_q, dim)
+        scores, cols = self._index.search(q, min(k, len(self.doc_ids)))  # (n_q, k) each
+        return np.where(cols >= 0, scores, -np.inf).astype(np.float32), cols.astype(np.int64)

@@ -14,7 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from o1embed.tasks.retrievers.base import Retriever
-from o1embed.tasks.versioning import RUN_ONLY
+from o1embed.tasks.versioning import HASHED_WHEN_SET, RUN_ONLY
+
+LATER_SPEC_FIELDS = ("search_postings", "search_index", "search_index_params")
+"""Fields added after committees were fingerprinted: hashed only when set (``HASHED_WHEN_SET``)."""
 
 
 class RetrieverSpec(BaseModel):
@@ -34,6 +37,13 @@ class RetrieverSpec(BaseModel):
     lower: bool = Field(True, description="lower-case before tokenizing (BM25)")
     stopwords: str | list[str] | None = Field("en", description="'en' (bm25s' English list), None, or a list")
     stemmer: str | None = Field("english", description="PyStemmer language, or None for no stemming")
+    search_postings: int | None = Field(
+        None,
+        ge=1,
+        description="bm25s: None for an exact top-N search; N for an approximate one that reads each query term's "
+        "N highest-scoring documents only (a statically pruned index; scores of pools stay exact)",
+        json_schema_extra=HASHED_WHEN_SET,
+    )
     # dense
     model_path: str | None = Field(
         None,
@@ -54,6 +64,17 @@ class RetrieverSpec(BaseModel):
         None,
         description="torch device (dense); None: cuda when available, else cpu",
         json_schema_extra=RUN_ONLY,
+    )
+    search_index: str | None = Field(
+        None,
+        description="dense: None for an exact top-N search; a faiss.index_factory description ('IVF1024,Flat') "
+        "for an approximate one through that index (scores of pools stay exact)",
+        json_schema_extra=HASHED_WHEN_SET,
+    )
+    search_index_params: str = Field(
+        "",
+        description="dense: the index's faiss.ParameterSpace string ('nprobe=32')",
+        json_schema_extra=HASHED_WHEN_SET,
     )
     # voting
     soft_scale: float | None = Field(
@@ -95,7 +116,14 @@ class RetrieverSpec(BaseModel):
             from o1embed.tasks.retrievers.bm25 import BM25sRetriever
 
             return BM25sRetriever(
-                self.member_name, self.k1, self.b, self.method, self.lower, self.stopwords, self.stemmer
+                self.member_name,
+                self.k1,
+                self.b,
+                self.method,
+                self.lower,
+                self.stopwords,
+                self.stemmer,
+                search_postings=self.search_postings,
             )
         if self.kind == "rank_bm25":
             from o1embed.tasks.retrievers.bm25 import RankBM25Retriever
@@ -119,6 +147,8 @@ class RetrieverSpec(BaseModel):
             cache=self.cache,
             num_threads=self.num_threads,
             device=self.resolved_device(),
+            search_index=self.search_index,
+            search_index_params=self.search_index_params,
         )
 
     def resolved_device(self) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from o1embed.tasks.committee.config import CommitteeConfig
-from o1embed.tasks.retrievers.spec import RetrieverSpec
+from o1embed.tasks.retrievers.spec import LATER_SPEC_FIELDS, RetrieverSpec
 from o1embed.tasks.shards import DatasetVersion
 from o1embed.tasks.synthesis import SynthesisConfig, legacy_version_id, prepare_version, version_id
 from o1embed.tasks.testing.beir import make_beir
@@ -45,10 +45,23 @@ def test_committee_fingerprints_are_the_ones_written_before():
     cfg = CommitteeConfig(members=[RetrieverSpec(kind="bm25s"), RetrieverSpec(kind="dense", batch_size=8)])
     execution = {"use_ray", "actor_num_cpus", "actor_num_gpus", "max_parallel_shards", "batch_queries"}
     assert run_only_fields(cfg) == execution
+    later = set(LATER_SPEC_FIELDS)  # the specs had no such fields when those fingerprints were written
     body = cfg.model_dump(exclude=execution)
+    body["members"] = [m.model_dump(exclude=later) for m in cfg.members]
     assert cfg.legacy_fingerprint() == _old_hash(body, 16)
-    body["members"] = [m.model_dump(exclude={"batch_size", "num_threads", "device", "cache"}) for m in cfg.members]
+    run_only = {"batch_size", "num_threads", "device", "cache"}
+    body["members"] = [m.model_dump(exclude=run_only | later) for m in cfg.members]
     assert cfg.fingerprint() == _old_hash(body, 16) and rows_dump(cfg) == body
+
+
+def test_a_field_added_later_changes_the_fingerprint_only_when_set():
+    base = CommitteeConfig(members=[RetrieverSpec(kind="bm25s"), RetrieverSpec(kind="dense")])
+    pruned = CommitteeConfig(members=[RetrieverSpec(kind="bm25s", search_postings=5000), RetrieverSpec(kind="dense")])
+    ivf = CommitteeConfig(members=[RetrieverSpec(kind="bm25s"), RetrieverSpec(kind="dense", search_index="IVF64,Flat")])
+    assert len({base.fingerprint(), pruned.fingerprint(), ivf.fingerprint()}) == 3
+    assert len({base.legacy_fingerprint(), pruned.legacy_fingerprint(), ivf.legacy_fingerprint()}) == 3
+    assert "search_postings" not in rows_dump(base)["members"][0]
+    assert rows_dump(pruned)["members"][0]["search_postings"] == 5000
 
 
 def test_training_config_hash_is_the_one_written_before(tmp_path):

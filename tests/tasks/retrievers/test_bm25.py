@@ -130,3 +130,67 @@ def test_top_k_equals_a_stable_full_sort_on_sparse_tied_rows():
         ts, ti = top_k(scores, k)
         ref = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         assert (ti == ref).all() and (ts == np.take_along_axis(scores, ref, axis=1)).all()
+
+
+@pytest.mark.parametrize("method", ["lucene", "bm25+"])
+def test_bm25s_pool_scores_equal_its_scores_on_those_columns(method):
+    from o1embed.tasks.retrievers.base import score_pools
+
+    r = BM25sRetriever(method=method)
+    r.fit(IDS, DOCS)
+    pools = np.array([[0, 1, 4, -1], [2, 3, 4, 5], [1, -1, -1, -1]])
+    pool_of = np.array([0, 0, 1, 2, 1])  # QUERIES[i] is scored over pools[pool_of[i]]
+    got = score_pools(r, QUERIES, pool_of, pools)
+    full = r.score(QUERIES)
+    for i, p in enumerate(pool_of):
+        cols = pools[p][pools[p] >= 0]
+        np.testing.assert_allclose(got[i, : len(cols)], full[i, cols], rtol=1e-6, atol=1e-6)
+        assert np.isneginf(got[i, len(cols) :]).all()
+
+
+def zipf_corpus(n: int = 300, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    p = 1 / np.arange(1, 81)
+    return [" ".join(f"w{w}" for w in rng.choice(80, rng.integers(4, 20), p=p / p.sum())) for _ in range(n)]
+
+
+def test_pruned_search_with_every_posting_is_the_exact_search():
+    docs = zipf_corpus()
+    exact, pruned = BM25sRetriever(stopwords=None), BM25sRetriever(stopwords=None, search_postings=len(docs))
+    for r in (exact, pruned):
+        r.fit([f"d{i}" for i in range(len(docs))], docs)
+    queries = ["w1 w7 w30", "w0 w0 w2", "w79", "zzz", docs[5]]
+    (es, ec), (ps, pc) = exact.search(queries, 25), pruned.search(queries, 25)
+    np.testing.assert_array_equal(ec, pc)
+    np.testing.assert_allclose(es, ps, rtol=1e-6)
+
+
+def test_pruned_search_reads_only_the_top_postings_of_each_term():
+    docs = zipf_corpus()
+    r = BM25sRetriever(stopwords=None, search_postings=10)
+    r.fit([f"d{i}" for i in range(len(docs))], docs)
+    r.RESCORED = 1  # no rescoring depth: exactly what the pruned index proposes
+    full = r.score(["w0"])[0]  # w0 is in most documents
+    _, cols = r.search(["w0"], 10)
+    np.testing.assert_array_equal(cols[0], np.lexsort((np.arange(len(full)), -full))[:10])  # its 10 best postings
+    _, cols = r.search(["w0 w1"], 20)
+    pruned = r._pruned_index()
+    proposed = set(pruned[r._vocab["w0"]].indices) | set(pruned[r._vocab["w1"]].indices)
+    assert set(cols[0].tolist()) == proposed  # 10 postings per term, nothing else
+
+
+def test_pruned_search_returns_exact_scores_best_first():
+    docs = zipf_corpus()
+    r = BM25sRetriever(stopwords=None, search_postings=10)
+    r.fit([f"d{i}" for i in range(len(docs))], docs)
+    queries = ["w0 w1", "w3 w0 w0 w40", "unknownword"]
+    scores, cols = r.search(queries, 30)
+    full = r.score(queries)
+    for i in range(len(queries)):
+        np.testing.assert_array_equal(scores[i], full[i, cols[i]])  # rescored: the same float32 values
+        assert len(set(cols[i].tolist())) == 30
+        assert np.all((np.diff(scores[i]) < 0) | ((np.diff(scores[i]) == 0) & (np.diff(cols[i]) > 0)))
+    exact = set(np.lexsort((np.arange(len(docs)), -full[1]))[:30].tolist())
+    assert len(exact & set(cols[1].tolist())) >= 20  # rescoring 4 x 30 proposals finds most of the exact top 30
+    with pytest.raises(ConfigError, match="search_postings"):
+        BM25sRetriever(search_postings=0)

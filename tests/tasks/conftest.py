@@ -1,4 +1,4 @@
-"""Fixtures for retriever tests: a tiny random dense model built once per session."""
+"""Fixtures for the tasks tests: a tiny random dense model built once per session (retrievers, committee)."""
 
 from __future__ import annotations
 
