@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64, help="queries per search call (the committee's batch)")
     ap.add_argument("--search-postings", type=int, default=4000)
     ap.add_argument("--search-index", default="IVF4000,Flat")
-    ap.add_argument("--search-index-params", default="nprobe=32")
+    ap.add_argument("--search-index-params", default="nprobe=128")
     ap.add_argument("--data-root", default=None, help="default: $O1EMBED_DATA/bench-scale (shared with scale.py)")
     ap.add_argument("--out", default=None, help="also write the figures as JSON here")
     args = ap.parse_args()

@@ -411,7 +411,7 @@ def main() -> None:
     ap.add_argument("--pool-top-n", type=int, default=1000)
     ap.add_argument("--exact-pools", action="store_true", help="pool searches exact (else approximate, below)")
     ap.add_argument("--search-postings", type=int, default=4000, help="BM25's pool search: postings kept per term")
-    ap.add_argument("--nprobe", type=int, default=32, help="dense pool search: IVF lists read per query")
+    ap.add_argument("--nprobe", type=int, default=128, help="dense pool search: IVF lists read per query")
     ap.add_argument("--keep-outputs", action="store_true")
     ap.add_argument("--results", default=str(RESULTS), help="folder of points.jsonl and the tables")
     args = ap.parse_args()
