@@ -261,7 +261,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
                 kind="dense",
                 name="tiny-random",
                 model_path=model,
-                cache=False,
+                cache=True,  # written on a miss, so bench/pool_search.py reuses the corpus vectors; hits are recorded
                 num_threads=1,
                 search_index=ivf_index(n_docs) if approximate else None,
                 search_index_params=f"nprobe={args.nprobe}" if approximate else "",
@@ -292,6 +292,10 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
     committee_total = total - sum(sec.values())  # what the wrapped stages leave: judging shards (+ flow glue)
     sec["committee"] = max(0.0, committee_total)
     cands = res.tables.get("candidates", 0)
+    from o1embed.tasks.shards import DatasetVersion
+
+    manifest = DatasetVersion(out_dir, res.dataset, res.split, res.version).manifest_model()
+    dense_hit = [m.get("embedding_cache_hit") for m in manifest.committee.members if "embedding_cache_hit" in m]
     point = {
         "queries": n_queries,
         "docs": n_docs,
@@ -309,6 +313,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
         "ray_worker_peak_rss_mb": round(sampler.peak_worker / 2**20, 1),
         "ray_workers_peak_sum_rss_mb": round(sampler.peak_sum / 2**20, 1),
         "dense_member": "tiny randomly initialised BERT (2 layers, 32 dims), built on the fly",
+        "dense_cache_hit": dense_hit[0] if dense_hit else None,  # True: committee_fit read the corpus vectors
         "started": started,
     }
     if not args.keep_outputs:

@@ -96,6 +96,7 @@ def synthesize(
                     endpoint = endpoint.started(server.base_url)
                 shard_summaries = _run_shards(dv, plan, cfg, endpoint)
             finish_revision(dv, plan, cfg, ingest, endpoint.model, endpoint.public)
+        del ingest  # the committee reads the snapshots; these tables would stay in the driver all through it
         if judge:
             committee_flow(
                 str(dv.root),

@@ -65,3 +65,11 @@ def llm_endpoint():
 
     with LlamaServer() as server:
         yield server.base_url
+
+
+@pytest.fixture(scope="session")
+def tiny_dense_model(tmp_path_factory) -> str:
+    """A tiny randomly initialised sentence-transformers folder, built once (retrievers, committee, benches)."""
+    from o1embed.tasks.testing.tiny_models import build_tiny_dense_model
+
+    return build_tiny_dense_model(tmp_path_factory.mktemp("tiny-dense"))

@@ -56,10 +56,9 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
         {f"{v}/{n_m}": c for v, c in sorted(judged.group_by("votes").len().iter_rows())} if judged.height else {}
     )
     out["beats_query_fraction"] = float(judged["beats_query"].mean()) if judged.height else 0.0
-    winner_gain = [g[w_pos] for g, w_pos in zip(judged["candidate_gains"].to_list(), _winner_pos(judged), strict=True)]
-    out["mean_gain_winner"] = float(np.mean(winner_gain)) if winner_gain else 0.0
-    all_gains = [x for g in judged["candidate_gains"].to_list() for x in g]
-    out["mean_gain_any_candidate"] = float(np.mean(all_gains)) if all_gains else 0.0
+    winner_gain, all_gains = _gains(judged)
+    out["mean_gain_winner"] = float(winner_gain.mean()) if len(winner_gain) else 0.0
+    out["mean_gain_any_candidate"] = float(all_gains.mean()) if len(all_gains) else 0.0
     out["mean_gain"] = float(ex["gain"].mean()) if ex.height else 0.0  # of what was kept (0 for query-only)
     # member agreement over queries with >= 2 candidates
     cand = jd.filter(pl.col("candidate_idx") >= 0)
@@ -95,8 +94,12 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
     return out
 
 
-def _winner_pos(judged: pl.DataFrame) -> list[int]:
-    return [c.index(w) for c, w in zip(judged["candidate_idxs"].to_list(), judged["winner_idx"].to_list(), strict=True)]
+def _gains(judged: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The winners' mean gains ``(n_judged,)`` and every candidate's ``(n_candidates,)``, in columnar form (no
+    Python object per row: the report's memory must not grow with the queries faster than the tables do)."""
+    flat = judged.select("winner_idx", "candidate_idxs", "candidate_gains").explode("candidate_idxs", "candidate_gains")
+    winner = flat.filter(pl.col("candidate_idxs") == pl.col("winner_idx"))["candidate_gains"]
+    return winner.to_numpy(), flat["candidate_gains"].drop_nulls().to_numpy()
 
 
 def statistics_rows(stats: dict) -> list[dict]:
@@ -136,9 +139,7 @@ def gain_histogram_png(examples: pa.Table, path: str | Path, bins: int = 30) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ex = pl.from_arrow(examples).filter(pl.col("winner_idx") >= 0)
-    all_gains = [x for g in ex["candidate_gains"].to_list() for x in g]
-    winner = [g[p] for g, p in zip(ex["candidate_gains"].to_list(), _winner_pos(ex), strict=True)]
+    winner, all_gains = _gains(pl.from_arrow(examples).filter(pl.col("winner_idx") >= 0))
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
     edges = np.linspace(-1, 1, bins + 1)
     ax.hist(all_gains, bins=edges, alpha=0.5, label=f"every candidate (n={len(all_gains)})", color="tab:gray")

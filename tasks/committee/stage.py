@@ -124,10 +124,13 @@ def run_committee(
         inputs = replace(inputs, corpus=inputs.corpus.without_texts())  # the members hold what they index
     try:
         if todo:
-            summaries = run_shards(todo, lambda shard, qids: run_shard(dv, shard, qids, inputs, members, config))
+            summaries = run_shards(
+                todo, lambda shard, qids, ins=inputs: run_shard(dv, shard, qids, ins, members, config)
+            )
         info = members.info() if members is not None else _recorded_members(dv)
     finally:
         if own and members is not None:
             members.stop()
+    del inputs  # every query's text and positives: the report reads the tables, and the driver must not hold both
     out = finalize(dv, config, info, summaries)
     return replace(out, skipped=done, waiting=waiting, seconds=time.perf_counter() - t0)
