@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench sc
 from decision_predictability import bm25_features, decisions  # noqa: E402
 from gate_ceiling import print_delta  # noqa: E402
 
+from o1embed.tasks.documents import document_text  # noqa: E402
 from o1embed.tasks.evaluation.tables import paired_p_value  # noqa: E402
 from o1embed.tasks.ingest import load_beir  # noqa: E402
 
@@ -120,7 +121,7 @@ def query_features(report: Path) -> dict[str, tuple[list[str], np.ndarray]]:
         text = dict(zip(beir.queries["query_id"].to_pylist(), beir.queries["text"].to_pylist(), strict=True))
         ids = sorted(beir.positives())
         titles, bodies = beir.corpus["title"].to_pylist(), beir.corpus["text"].to_pylist()
-        docs = [f"{t or ''} {x or ''}".strip() for t, x in zip(titles, bodies, strict=True)]
+        docs = [document_text(t, x) for t, x in zip(titles, bodies, strict=True)]
         out[d["dataset"]] = (ids, bm25_features([text[q] for q in ids], beir.corpus["doc_id"].to_pylist(), docs))
     return out
 

@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--search-postings", type=int, default=4000)
     ap.add_argument("--search-index", default="IVF4000,Flat")
     ap.add_argument("--search-index-params", default="nprobe=128")
+    ap.add_argument("--members", default="bm25,dense", help="which members to measure (comma-separated)")
     ap.add_argument("--threads", type=int, default=1, help="torch and FAISS threads of the dense member")
     ap.add_argument("--data-root", default=None, help="default: $O1EMBED_DATA/bench-scale (shared with scale.py)")
     ap.add_argument("--out", default=None, help="also write the figures as JSON here")
@@ -107,24 +108,19 @@ def main() -> None:
     ids, texts, queries, pos = load(folder, args.queries)
     bm25 = RetrieverSpec(kind="bm25s", name="bm25")
     dense = RetrieverSpec(kind="dense", name="tiny-random", model_path=model, cache=True, num_threads=args.threads)
-    rows = [
-        compare(
-            bm25, bm25.model_copy(update={"search_postings": args.search_postings}), ids, texts, queries, pos, args
-        ),
-        compare(
+    approximate = {
+        "bm25": (bm25, bm25.model_copy(update={"search_postings": args.search_postings})),
+        "dense": (
             dense,
             dense.model_copy(
                 update={"search_index": args.search_index, "search_index_params": args.search_index_params}
             ),
-            ids,
-            texts,
-            queries,
-            pos,
-            args,
         ),
-    ]
+    }
+    rows = [compare(*approximate[m], ids, texts, queries, pos, args) for m in args.members.split(",")]
     settings = {k: getattr(args, k) for k in ("docs", "queries", "pool_top_n", "batch", "search_postings", "threads")}
     settings |= {"search_index": args.search_index, "search_index_params": args.search_index_params}
+    settings["members"] = args.members
     print(json.dumps(settings))
     print("| member | exact s / 1k queries | approximate s / 1k queries | pool recall (mean, p10) | positive in pool "
           "(exact, approximate) |")  # fmt: skip

@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,16 @@ from o1embed.tasks.atomic import write_bytes_atomic
 from o1embed.tasks.figures import png_bytes
 
 
-def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table | None = None) -> dict:
+def vote_statistics(
+    examples: pa.Table, judgements: pa.Table | Iterable[pa.Table], errors: pa.Table | None = None
+) -> dict:
     """Summarise a committee run.
 
     Args:
         examples: the ``examples`` table.
-        judgements: the ``judgements`` table.
+        judgements: the ``judgements`` table, or its parts one after another (each query's rows in one part,
+            e.g. one shard's current rows each: :func:`tasks.committee.finalize.current_judgement_parts`), so the
+            driver holds one shard's judgements at a time; the figures are the same.
         errors: the ``errors`` table (only ``stage == "committee"`` rows are counted).
 
     Returns:
@@ -32,8 +37,13 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
         and of a candidate on average), and the fraction of winners that beat the bare query.
     """
     ex = pl.from_arrow(examples)
-    jd = pl.from_arrow(judgements)
-    members = sorted(jd["member"].unique().to_list()) if jd.height else []
+    judged = ex.filter(pl.col("winner_idx") >= 0)
+    winners = judged.select("query_id", pl.col("winner_idx").alias("candidate_idx"))
+    parts = [judgements] if isinstance(judgements, pa.Table) else judgements
+    sums = _JudgementSums()
+    for part in parts:
+        sums.add(pl.from_arrow(part), winners)
+    members = sorted(sums.members)
     out: dict = {"examples": ex.height, "members": members}
     out["policy"] = dict(sorted(ex.group_by("policy").len().iter_rows())) if ex.height else {}
     if errors is not None and errors.num_rows:
@@ -49,7 +59,6 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
         )
     else:
         out["errors"] = 0
-    judged = ex.filter(pl.col("winner_idx") >= 0)
     out["judged_queries"] = judged.height
     n_m = max(len(members), 1)
     out["vote_distribution"] = (
@@ -61,37 +70,71 @@ def vote_statistics(examples: pa.Table, judgements: pa.Table, errors: pa.Table |
     out["mean_gain_any_candidate"] = float(all_gains.mean()) if len(all_gains) else 0.0
     out["mean_gain"] = float(ex["gain"].mean()) if ex.height else 0.0  # of what was kept (0 for query-only)
     # member agreement over queries with >= 2 candidates
-    cand = jd.filter(pl.col("candidate_idx") >= 0)
-    choice = cand.filter(pl.col("vote")).select("query_id", "member", "candidate_idx")
-    multi = cand.group_by("query_id", "member").len().filter(pl.col("len") >= 2)["query_id"].unique()
-    choice = choice.filter(pl.col("query_id").is_in(multi.implode()))
-    if choice.height and len(members) > 1:
-        wide = choice.pivot(on="member", index="query_id", values="candidate_idx")
-        cols = [m for m in members if m in wide.columns]
-        same = wide.select(pl.all_horizontal([pl.col(c) == pl.col(cols[0]) for c in cols[1:]]))
-        out["member_agreement"] = float(same.to_series().mean())
-        out["pairwise_agreement"] = {
-            f"{a}|{b}": float((wide[a] == wide[b]).mean()) for a, b in itertools.combinations(cols, 2)
-        }
+    if sums.agree_n and len(members) > 1:
+        out["member_agreement"] = sums.agree_same / sums.agree_n
+        out["pairwise_agreement"] = {k: same / n for k, (same, n) in sums.pairs.items() if n}
     else:
         out["member_agreement"] = None
         out["pairwise_agreement"] = {}
     # per member: mean reciprocal rank of the positive for the bare query and for the winner, and its gain
     per_member = {}
-    if jd.height and judged.height:
-        win = judged.select("query_id", pl.col("winner_idx").alias("candidate_idx"))
+    if sums.rows and judged.height:
         for m in members:
-            jm = jd.filter(pl.col("member") == m)
-            base = jm.filter(pl.col("candidate_idx") == -1)
-            w = jm.join(win, on=["query_id", "candidate_idx"])
+            t = sums.per_member[m]
             per_member[m] = {
-                "mrr_query_only": float(base["reciprocal_rank"].mean()) if base.height else 0.0,
-                "mrr_winner": float(w["reciprocal_rank"].mean()) if w.height else 0.0,
-                "mean_gain_winner": float(w["gain"].mean()) if w.height else 0.0,
-                "votes_for_winner": float(w["vote"].mean()) if w.height else 0.0,
+                "mrr_query_only": t["base_rr"] / t["base_n"] if t["base_n"] else 0.0,
+                "mrr_winner": t["win_rr"] / t["win_n"] if t["win_n"] else 0.0,
+                "mean_gain_winner": t["win_gain"] / t["win_n"] if t["win_n"] else 0.0,
+                "votes_for_winner": t["win_vote"] / t["win_n"] if t["win_n"] else 0.0,
             }
     out["per_member"] = per_member
     return out
+
+
+class _JudgementSums:
+    """Sums and counts behind the judgement figures, added one part (a set of whole queries) at a time."""
+
+    def __init__(self):
+        self.rows, self.members = 0, set()
+        self.agree_same, self.agree_n = 0, 0
+        self.pairs: dict[str, list[int]] = {}
+        self.per_member: dict[str, dict[str, float]] = {}
+
+    def add(self, jd: pl.DataFrame, winners: pl.DataFrame) -> None:
+        if not jd.height:
+            return
+        self.rows += jd.height
+        names = sorted(jd["member"].unique().to_list())
+        self.members.update(names)
+        cand = jd.filter(pl.col("candidate_idx") >= 0)
+        choice = cand.filter(pl.col("vote")).select("query_id", "member", "candidate_idx")
+        multi = cand.group_by("query_id", "member").len().filter(pl.col("len") >= 2)["query_id"].unique()
+        choice = choice.filter(pl.col("query_id").is_in(multi.implode()))
+        if choice.height:
+            wide = choice.pivot(on="member", index="query_id", values="candidate_idx")
+            cols = [m for m in names if m in wide.columns]
+            if len(cols) > 1:
+                same = wide.select(pl.all_horizontal([pl.col(c) == pl.col(cols[0]) for c in cols[1:]])).to_series()
+                self.agree_same += int(same.sum())
+                self.agree_n += same.len() - same.null_count()
+                for a, b in itertools.combinations(cols, 2):
+                    eq = wide[a] == wide[b]
+                    pair = self.pairs.setdefault(f"{a}|{b}", [0, 0])
+                    pair[0] += int(eq.sum())
+                    pair[1] += eq.len() - eq.null_count()
+        for m in names:
+            t = self.per_member.setdefault(
+                m, dict.fromkeys(("base_rr", "base_n", "win_rr", "win_gain", "win_vote", "win_n"), 0.0)
+            )
+            jm = jd.filter(pl.col("member") == m)
+            base = jm.filter(pl.col("candidate_idx") == -1)["reciprocal_rank"]
+            t["base_rr"] += float(base.sum())
+            t["base_n"] += base.len()
+            w = jm.join(winners, on=["query_id", "candidate_idx"])
+            t["win_rr"] += float(w["reciprocal_rank"].sum())
+            t["win_gain"] += float(w["gain"].sum())
+            t["win_vote"] += float(w["vote"].sum())
+            t["win_n"] += w.height
 
 
 def _gains(judged: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -81,10 +81,10 @@ class BM25sRetriever:
         lower, stopwords, stemmer: see :class:`BM25Tokenizer`.
         search_postings: None for an exact :meth:`search`; N for an approximate one over an impact-ordered,
             statically pruned index (Carmel et al., SIGIR 2001): every term keeps its N highest-scoring
-            documents, so a search reads at most N postings per query term, whatever the corpus size. A
-            document's approximate score counts only the terms that kept it. :meth:`score` and
-            :meth:`score_pools` stay exact. For the committee's pool search on large corpora
-            (``bench/pool_search.py`` measures its recall against the exact top-N).
+            documents, so a search reads at most N postings per query term, whatever the corpus size; the
+            documents it proposes are rescored exactly (:meth:`search`). :meth:`score` and :meth:`score_pools`
+            stay exact. For the committee's pool search on large corpora (``bench/pool_search.py`` measures its
+            recall against the exact top-N).
     """
 
     def __init__(
@@ -234,6 +234,8 @@ class BM25sRetriever:
         out = np.zeros(len(docs), dtype=np.float32)
         for t, c in zip(terms, counts, strict=True):
             posting = m.indices[m.indptr[t] : m.indptr[t + 1]]  # ascending documents
+            if not len(posting):
+                continue
             at = np.minimum(np.searchsorted(posting, docs), len(posting) - 1)
             hit = posting[at] == docs
             out += np.where(hit, np.float32(c) * m.data[m.indptr[t] + at], np.float32(0))
