@@ -220,6 +220,20 @@ class Stages:
         setattr(module, name, timed)
 
 
+def collect_judged_shards(stage_module) -> list:
+    """Wrap the committee's ``run_shard`` so every shard's :class:`JudgedShard` (its member seconds) is kept."""
+    judged: list = []
+    fn = stage_module.run_shard
+
+    def kept(*a, **kw):
+        out = fn(*a, **kw)
+        judged.append(out)
+        return out
+
+    stage_module.run_shard = kept
+    return judged
+
+
 def run_point(n_queries: int, n_docs: int, args) -> dict:
     """Run one point in this process and return its figures."""
     root = Path(args.data_root)
@@ -246,6 +260,7 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
     stages.wrap(fc, "start_members", "committee_fit")
     stages.wrap(fc, "load_inputs", "committee_fit")
     stages.wrap(fc, "finalize", "examples")
+    judged = collect_judged_shards(fc)
     init_ray()
     from prefect import flow
 
@@ -314,6 +329,13 @@ def run_point(n_queries: int, n_docs: int, args) -> dict:
         "ray_workers_peak_sum_rss_mb": round(sampler.peak_sum / 2**20, 1),
         "dense_member": "tiny randomly initialised BERT (2 layers, 32 dims), built on the fly",
         "dense_cache_hit": dense_hit[0] if dense_hit else None,  # True: committee_fit read the corpus vectors
+        # busy seconds of each member's actor (judge_batch, summed over batches), and the shards' own seconds
+        # summed: against committee_s they show whether the actors or the driver bound judging
+        "member_s": {
+            m["name"]: round(sum(j.member_seconds.get(m["name"], 0.0) for j in judged), 2)
+            for m in manifest.committee.members
+        },
+        "shards_s": round(sum(j.seconds for j in judged), 2),
         "started": started,
     }
     if not args.keep_outputs:
