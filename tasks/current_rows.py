@@ -4,7 +4,8 @@ A refresh re-synthesizes a query whose text changed (same id) in a later revisio
 the earlier ones (``part-r<rev>-<idx>``). The earlier rows (candidates, judgements, the example) hold the old text
 and are *superseded*: they stay on disk (shards are never rewritten) but no reader may count them. Every reader
 of ``examples`` (vote statistics, the outside check, ``inspect``, the export, the trainer) goes through
-:func:`read_current_examples`; readers of the per-candidate tables key their rows by shard as well.
+:func:`read_current_examples`; readers of the per-candidate tables key their rows by shard as well, or read them
+one shard at a time through :func:`current_parts`.
 
 Example:
     >>> import pyarrow as pa
@@ -15,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -41,6 +43,29 @@ def newest_per_query(table: pa.Table) -> pa.Table:
     if keep.all():
         return table
     return table.filter(keep.to_arrow())
+
+
+def current_parts(dv: DatasetVersion, table: str, columns: list[str]) -> Iterator[pa.Table]:
+    """The current rows of a per-shard table of ``dv`` (as :func:`newest_per_query` keeps them), one shard file
+    at a time, newest shard first.
+
+    One pass over the files, newest first: a file's rows are current unless their query already had rows in a newer
+    file. Each file holds one shard (:meth:`~o1embed.tasks.shards.DatasetVersion.write_shard`), named after it, so
+    file order is shard order. The reader holds one file's rows and the ids of the queries met so far: its memory
+    grows with the shard size, not with the rows of every query (a ``judgements`` table has 8 rows a query with two
+    members and K = 3).
+
+    Args:
+        dv: the dataset version.
+        table: a table written by shard (``judgements``, ``candidates``, ``examples``).
+        columns: columns to return (``query_id`` is read in any case, returned only when asked for).
+    """
+    seen = pl.DataFrame(schema={"query_id": pl.String})
+    wanted = list(dict.fromkeys([*columns, "query_id"]))
+    for f in reversed(dv.files(table)):
+        part = pl.from_arrow(dv.read(table, columns=wanted, files=[f]))
+        yield part.join(seen, on="query_id", how="anti").select(columns).to_arrow()
+        seen = pl.concat([seen, part.select("query_id").unique()]).unique()
 
 
 def read_current_examples(dv: DatasetVersion, columns: list[str] | None = None) -> pa.Table:

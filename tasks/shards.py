@@ -102,9 +102,10 @@ class DatasetVersion:
         d = self.table_dir(table)
         return sorted(d.glob("*.parquet")) if d.exists() else []
 
-    def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
-        """Read every file of ``table`` for this version (an empty table with the schema if none)."""
-        files = self.files(table)
+    def read(self, table: str, columns: list[str] | None = None, files: list[Path] | None = None) -> pa.Table:
+        """Read every file of ``table`` for this version, or only ``files`` of it (an empty table with the schema
+        if none)."""
+        files = self.files(table) if files is None else files
         if not files:
             t = SCHEMAS[table].empty_table()
             return t.select(columns) if columns else t

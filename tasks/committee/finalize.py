@@ -4,22 +4,16 @@ histogram (PNG) and the ``committee`` section of the latest manifest, written af
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import polars as pl
-import pyarrow as pa
-import pyarrow.dataset as ds
 
 from o1embed.tasks.atomic import write_json_atomic
 from o1embed.tasks.committee.config import CommitteeConfig
 from o1embed.tasks.committee.pending import planned_shards
 from o1embed.tasks.committee.report import gain_histogram_png, vote_statistics
 from o1embed.tasks.committee.shard import JudgedShard
-from o1embed.tasks.current_rows import read_current_examples
+from o1embed.tasks.current_rows import current_parts, read_current_examples
 from o1embed.tasks.manifest import CommitteeSection
-from o1embed.tasks.schemas import SCHEMAS
 from o1embed.tasks.shards import DatasetVersion
 
 
@@ -67,28 +61,6 @@ _STATS_COLUMNS = {  # what vote_statistics and gain_histogram_png read
 }
 
 
-def current_judgement_parts(dv: DatasetVersion, columns: list[str]) -> Iterator[pa.Table]:
-    """The current ``judgements`` rows of ``dv`` (each query's newest shard, as
-    :func:`~o1embed.tasks.current_rows.newest_per_query`), one file at a time.
-
-    The driver holds one file's rows and, for every query, the name of its newest shard: the report's memory grows
-    with the shard size, not with the judgements of every query (8 rows a query with two members and K = 3).
-    """
-
-    def read(f: Path, cols: list[str]) -> pl.DataFrame:  # with the table's schema, as DatasetVersion.read
-        return pl.from_arrow(ds.dataset(str(f), schema=SCHEMAS["judgements"], format="parquet").to_table(columns=cols))
-
-    files = dv.files("judgements")
-    keys = [read(f, ["query_id", "shard"]).unique() for f in files]
-    if not keys:
-        return
-    newest = pl.concat(keys).group_by("query_id").agg(pl.col("shard").max())
-    del keys
-    for f in files:
-        part = read(f, [*columns, "shard"]).join(newest, on=["query_id", "shard"], how="semi")
-        yield part.drop("shard").to_arrow()
-
-
 def finalize(
     dv: DatasetVersion, config: CommitteeConfig, member_info: list[dict], shard_summaries: list[JudgedShard]
 ) -> CommitteeResult:
@@ -96,7 +68,7 @@ def finalize(
     # Only the columns the statistics read: the lists of negatives and the texts would grow the driver with queries.
     examples = read_current_examples(dv, columns=_STATS_COLUMNS["examples"])
     errors = dv.read("errors", columns=_STATS_COLUMNS["errors"])
-    stats = vote_statistics(examples, current_judgement_parts(dv, _STATS_COLUMNS["judgements"]), errors)
+    stats = vote_statistics(examples, current_parts(dv, "judgements", _STATS_COLUMNS["judgements"]), errors)
     planned = planned_shards(dv)
     stats["planned_queries"] = sum(len(v) for v in planned.values())
     manifest = dv.manifest_model()

@@ -27,7 +27,7 @@ def vote_statistics(
     Args:
         examples: the ``examples`` table.
         judgements: the ``judgements`` table, or its parts one after another (each query's rows in one part,
-            e.g. one shard's current rows each: :func:`tasks.committee.finalize.current_judgement_parts`), so the
+            e.g. one shard's current rows each: :func:`tasks.current_rows.current_parts`), so the
             driver holds one shard's judgements at a time; the figures are the same.
         errors: the ``errors`` table (only ``stage == "committee"`` rows are counted).
 

@@ -6,10 +6,10 @@ import pyarrow as pa
 import pyarrow.parquet  # noqa: F401 - pa.parquet
 import pytest
 
-from o1embed.tasks.committee.finalize import _STATS_COLUMNS, current_judgement_parts
+from o1embed.tasks.committee.finalize import _STATS_COLUMNS
 from o1embed.tasks.committee.report import vote_statistics
 from o1embed.tasks.committee.stage import run_committee
-from o1embed.tasks.current_rows import newest_per_query, read_current_examples
+from o1embed.tasks.current_rows import current_parts, newest_per_query, read_current_examples
 from tests.tasks.committee.toy import SHARD0, SHARD1
 
 
@@ -47,6 +47,7 @@ def test_a_superseded_shard_is_left_out(toy_dv, bm25_config):
     assert newer > SHARD0 and newer > SHARD1
     toy_dv.write_shard("judgements", newer, old.set_column(old.schema.get_field_index("shard"), "shard",
                                                           pa.array([newer] * old.num_rows)))  # fmt: skip
-    parts = list(current_judgement_parts(toy_dv, _STATS_COLUMNS["judgements"]))
-    assert [p.num_rows for p in parts] == [0, pa.parquet.read_table(toy_dv.shard_path("judgements", SHARD1)).num_rows,
-                                           old.num_rows]  # fmt: skip
+    parts = list(current_parts(toy_dv, "judgements", _STATS_COLUMNS["judgements"]))  # newest shard first
+    shard1_rows = pa.parquet.read_table(toy_dv.shard_path("judgements", SHARD1)).num_rows
+    assert [p.num_rows for p in parts] == [old.num_rows, shard1_rows, 0]
+    assert parts[0].column_names == _STATS_COLUMNS["judgements"]
