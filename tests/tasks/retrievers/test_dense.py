@@ -117,3 +117,20 @@ def test_search_through_a_faiss_index(tiny_dense_model):
         exact.score(queries)[0, c[0].clip(0)],
         atol=1e-5,
     )
+
+
+def test_a_pool_scoring_reuses_the_search_vectors_of_the_same_strings(tiny_dense_model, monkeypatch):
+    r = DenseRetriever(tiny_dense_model, cache=False)
+    docs = [f"document {i} about topic {i % 3}" for i in range(7)]
+    r.fit([f"d{i}" for i in range(7)], docs)
+    encoded: list[list[str]] = []
+    encode = r.encode
+    monkeypatch.setattr(r, "encode", lambda texts: encoded.append(list(texts)) or encode(texts))
+    _, top = r.search(["topic 1", "document 5"], 3)
+    strings = ["topic 1", "topic 1 and a thought", "document 5", "document 5 and a thought", "topic 1"]
+    got = r.score_pools(strings, np.array([0, 0, 1, 1, 0]), np.sort(top, axis=1))
+    assert encoded == [["topic 1", "document 5"], ["topic 1 and a thought", "document 5 and a thought"]]
+    fresh = DenseRetriever(tiny_dense_model, cache=False)
+    fresh.fit([f"d{i}" for i in range(7)], docs)
+    want = fresh.score(strings)
+    np.testing.assert_allclose(got, np.take_along_axis(want, np.sort(top, axis=1)[[0, 0, 1, 1, 0]], axis=1), atol=1e-6)
