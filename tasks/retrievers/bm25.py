@@ -106,6 +106,7 @@ class BM25sRetriever:
         self._matrix: sp.csr_matrix | None = None  # (vocab, n_docs)
         self._matrix_csc: sp.csc_matrix | None = None
         self._pruned: sp.csr_matrix | None = None  # (vocab, n_docs), at most search_postings per row
+        self._hot: dict[int, np.ndarray] = {}  # term -> (n_docs,) weights, for the terms of the longest postings
         self._nonocc: np.ndarray | None = None  # (vocab,) for bm25l / bm25+
         self._vocab: dict[str, int] = {}
         self.doc_ids: list[str] = []
@@ -127,10 +128,12 @@ class BM25sRetriever:
         )
         self._matrix.sort_indices()  # ascending documents in every term's row (the ties of the pruned index)
         self._matrix_csc = self._pruned = None
+        self._hot = {}
         self._nonocc = getattr(model, "nonoccurrence_array", None)
         self.doc_ids = list(doc_ids)
         if self.search_postings is not None:
             self._pruned_index()
+            self._hot_rows()
 
     def _query_matrix(self, queries: list[str]) -> sp.csr_matrix:
         """Term counts ``(n_queries, vocab)``; terms outside the corpus vocabulary are dropped."""
@@ -229,10 +232,17 @@ class BM25sRetriever:
 
     def _exact_scores(self, terms: np.ndarray, counts: np.ndarray, docs: np.ndarray) -> np.ndarray:
         """The exact scores ``(n_d,)`` (without the bm25l/bm25+ shift) of ascending ``docs`` for one query's terms
-        and counts, summed in the order :meth:`score`'s sparse product sums them (same float32 values)."""
+        and counts, summed in the order :meth:`score`'s sparse product sums them (same float32 values).
+
+        A term's weights are read from its dense row where it has one (:meth:`_hot_rows`: one lookup per
+        document), else by a binary search of its posting list."""
         m = self._matrix
         out = np.zeros(len(docs), dtype=np.float32)
+        docs = docs.astype(m.indices.dtype)  # as the postings' (numpy would otherwise convert the whole posting)
         for t, c in zip(terms, counts, strict=True):
+            if (row := self._hot.get(int(t))) is not None:
+                out += np.float32(c) * row[docs]  # 0 where the document lacks the term, as below
+                continue
             posting = m.indices[m.indptr[t] : m.indptr[t + 1]]  # ascending documents
             if not len(posting):
                 continue
@@ -240,6 +250,26 @@ class BM25sRetriever:
             hit = posting[at] == docs
             out += np.where(hit, np.float32(c) * m.data[m.indptr[t] + at], np.float32(0))
         return out
+
+    HOT_SHARE = 1 / 8
+    """A term in at least this share of the documents gets a dense row of weights for the exact rescoring."""
+
+    def _hot_rows(self) -> dict[int, np.ndarray]:
+        """Dense ``(n_docs,)`` weight rows of the terms in at least :attr:`HOT_SHARE` of the documents (built once).
+
+        Rescoring reads a proposed document's weight for each query term; in a long posting list that is a binary
+        search with a cache miss at every step, the most expensive part of an approximate search at 1M documents.
+        A dense row makes it one lookup. Memory: 4 bytes per document per such term, at most 4 times those terms'
+        own postings (8 bytes per entry); with Zipf-distributed words a few dozen terms, about half of the query
+        tokens.
+        """
+        m = self._matrix
+        if not self._hot:
+            for t in np.flatnonzero(np.diff(m.indptr) >= self.HOT_SHARE * m.shape[1]):
+                row = np.zeros(m.shape[1], dtype=np.float32)
+                row[m.indices[m.indptr[t] : m.indptr[t + 1]]] = m.data[m.indptr[t] : m.indptr[t + 1]]
+                self._hot[int(t)] = row
+        return self._hot
 
     def _pruned_index(self) -> sp.csr_matrix:
         """The score matrix with, in every term's row, only its ``search_postings`` highest scores (built once)."""

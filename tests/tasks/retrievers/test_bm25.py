@@ -194,3 +194,18 @@ def test_pruned_search_returns_exact_scores_best_first():
     assert len(exact & set(cols[1].tolist())) >= 20  # rescoring 4 x 30 proposals finds most of the exact top 30
     with pytest.raises(ConfigError, match="search_postings"):
         BM25sRetriever(search_postings=0)
+
+
+def test_rescoring_reads_the_dense_rows_of_common_terms_with_the_same_values():
+    docs = zipf_corpus()
+    ids = [f"d{i}" for i in range(len(docs))]
+    dense_rows = BM25sRetriever(stopwords=None, search_postings=10)
+    postings_only = BM25sRetriever(stopwords=None, search_postings=10)
+    postings_only.HOT_SHARE = 2.0  # no term is in twice the documents: every weight through a posting list
+    for r in (dense_rows, postings_only):
+        r.fit(ids, docs)
+    assert dense_rows._vocab["w0"] in dense_rows._hot and not postings_only._hot
+    queries = ["w0 w1", "w3 w0 w0 w40", "w77 w2"]
+    a, b = dense_rows.search(queries, 30), postings_only.search(queries, 30)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
