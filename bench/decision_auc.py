@@ -58,7 +58,7 @@ def main() -> None:
     queries = table["query"].to_list()
     p_close: list[float] = []
     for start in range(0, len(queries), args.batch):
-        probs, _, _ = enc.first_step(queries[start : start + args.batch], skip=False, query=False)  # (b,)
+        probs = enc.first_step(queries[start : start + args.batch], skip=False, query=False).p_close  # (b,)
         p_close += [float(p) for p in probs]
     table = table.with_columns(pl.Series("p_close", p_close))
 

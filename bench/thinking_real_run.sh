@@ -25,25 +25,7 @@ mkdir -p "$RUN"
 stage() { echo "=== $(date -u +%FT%TZ) $*"; }
 source "$(dirname "$0")/thinking_report.sh"
 
-# The synthesis config is the deployment's block, verbatim, plus where to write (run-only fields: the version id
-# is the deployment's).
-python - "$RUN" <<'EOF'
-import sys
-from pathlib import Path
-
-import yaml
-
-block = yaml.safe_load(Path("prefect.yaml").read_text())["definitions"]["scifact_synthesis"]
-block |= {"output_dir": f"{sys.argv[1]}/data", "parallel_shards": 1}
-Path(sys.argv[1], "synthesis.yaml").write_text(yaml.safe_dump(block, sort_keys=False))
-EOF
-
-stage "expert requests (cache prefill)"
-python bench/candidate_study_prefill.py 809 paper-k6
-stage synthesize
-o1embed synthesize --config "$RUN/synthesis.yaml" > "$RUN/synthesize.json"
-stage "outside check"
-o1embed committee check "$RUN/data" --out "$RUN/check.json" > /dev/null
+thinking_dataset "$RUN"
 
 if [ ! -f "$RUN/model/result.json" ]; then
     stage train

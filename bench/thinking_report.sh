@@ -1,5 +1,7 @@
-# Sourced by bench/thinking_real_run.sh and bench/decision_run.sh: issue 14's report, the same sets, systems and
-# settings in every run, so the runs stay comparable.
+# Sourced by bench/thinking_real_run.sh, bench/decision_run.sh and bench/gate_run.sh: issue 14's dataset and report,
+# the same sets, systems and settings in every run, so the runs stay comparable.
+#   thinking_dataset RUN                  synthesize the 809-query K = 6 dataset into RUN/data and run the outside
+#                                         check into RUN/check.json (resumes; skipped once check.json exists)
 #   thinking_report MODEL OUT [ARG ...]   evaluate the five sets with every thinking mode (extra ARGs are passed on,
 #                                         e.g. --set close_threshold=0.9)
 #   copy_figures MODEL_RUN REPORT DOCS    copy the run's training files and the report's figures to DOCS
@@ -9,6 +11,30 @@
 THINKING_SETS=(scifact birco_arguana birco_clinical_trial birco_relic cisi)
 THINKING_SYSTEMS=(bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query
     bm25-thought bm25-thought-auto)
+
+thinking_dataset() {
+    local run=$1
+    mkdir -p "$run"
+    # The synthesis config is the deployment's block, verbatim, plus where to write (run-only fields: the version id
+    # is the deployment's).
+    python - "$run" <<'EOF'
+import sys
+from pathlib import Path
+
+import yaml
+
+block = yaml.safe_load(Path("prefect.yaml").read_text())["definitions"]["scifact_synthesis"]
+block |= {"output_dir": f"{sys.argv[1]}/data", "parallel_shards": 1}
+Path(sys.argv[1], "synthesis.yaml").write_text(yaml.safe_dump(block, sort_keys=False))
+EOF
+    if [ -f "$run/check.json" ]; then return; fi
+    echo "=== $(date -u +%FT%TZ) expert requests (cache prefill)"
+    python bench/candidate_study_prefill.py 809 paper-k6
+    echo "=== $(date -u +%FT%TZ) synthesize"
+    o1embed synthesize --config "$run/synthesis.yaml" > "$run/synthesize.json"
+    echo "=== $(date -u +%FT%TZ) outside check"
+    o1embed committee check "$run/data" --out "$run/check.json" > /dev/null
+}
 
 thinking_report() {
     local model=$1 out=$2

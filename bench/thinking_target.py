@@ -1,14 +1,17 @@
 """Judge issue 14's target on a finished report folder: does thinking, when the model decides, stop losing?
 
-The target, per candidate system (``trained-auto``, and ``trained-auto-fused`` at the alpha fixed before the run),
-each against ``trained-never`` on nDCG@10:
+The target, per candidate system (``trained-auto``, ``trained-auto-fused`` at the alpha fixed before the run, and
+``trained-auto-gate``, auto deciding with the gate fitted on held-out training queries), each against
+``trained-never`` on nDCG@10:
 
 1. at least as good on the in-domain set (mean delta >= 0);
 2. at least as good on the mean over the out-of-domain sets (each set counted once; ``out_of_domain_deltas``);
 3. better on at least one set with the paired randomisation test's p < 0.05.
 
-The target is met when one candidate meets all three. Reads ``deltas.parquet`` and ``out_of_domain_deltas.parquet``
-(written by ``o1embed evaluate``); prints one line per candidate and condition, then ``thinking_target_met=<0|1>``.
+The target is met when one candidate meets all three. Three candidates are three chances at p < 0.05: a run that
+meets it through one candidate only should say so (a candidate missing from the report is named, not counted).
+Reads ``deltas.parquet`` and ``out_of_domain_deltas.parquet`` (written by ``o1embed evaluate``); prints one line per
+candidate and condition, then ``thinking_target_met=<0|1>``.
 
 Usage:
     python bench/thinking_target.py runs/thinking-809/report [--in-domain scifact]
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-CANDIDATES = ("trained-auto", "trained-auto-fused")
+CANDIDATES = ("trained-auto", "trained-auto-fused", "trained-auto-gate")
 BASELINE = "trained-never"
 ALPHA = 0.05
 TIE = 1e-12  # a mean delta this close to 0 is a tie (float sums of equal scores)

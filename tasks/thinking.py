@@ -7,6 +7,9 @@ One definition, so a mode the evaluation accepts is a mode the encoder runs:
 - ``skip_vector``: in ``auto``, the vector of a query that skips its thought: ``"skip"`` (the ``<emb>`` after the
   empty thought, the sequence the skip examples trained) or ``"query"`` (the bare query's, so the threshold sweep
   runs exactly from ``never`` to ``always``).
+- ``decider``: in ``auto``, what gives each query its probability of skipping: ``"close"`` (the LM head's
+  probability of closing the thought at once) or ``"gate"`` (the learned gate fitted on the model's own per-query
+  gains, ``trainer.think_gate``).
 
 Example:
     >>> think_mode(True), think_mode("auto")
@@ -21,6 +24,7 @@ from o1embed.tasks.errors import ConfigError
 
 ThinkMode = Literal["auto", "always", "never"]
 SkipVector = Literal["skip", "query"]
+Decider = Literal["close", "gate"]
 THINK_MODES: tuple[str, ...] = ("auto", "always", "never")
 
 

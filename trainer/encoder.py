@@ -24,6 +24,10 @@ Thinking modes (``think``):
   thinking at all). With ``skip_vector="query"`` a skipping query takes the query-only vector instead (the bare
   query's, read through the same pass), so the threshold sweeps exactly from ``"never"`` to ``"always"``: use it
   when the skip vector retrieves worse than the bare query (a model trained on few skip examples).
+  With ``decider="gate"`` the skip probability comes from the learned gate in the model folder
+  (:mod:`trainer.think_gate`: a logistic regression on the same hidden state, fitted on the model's own per-query
+  gains) instead of ``p_close``, and the threshold defaults to the one stored with the gate. Either way the
+  decision costs only the prompt pass.
 
 Fusion: with ``fusion_alpha > 0`` the vector is ``normalize(alpha * q + (1 - alpha) * t)``, ``q`` the query-only
 vector (``<query>q</query><emb>``) and ``t`` the thought (or skip) vector. ``q`` is read through the KV cache of
@@ -53,6 +57,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -62,9 +67,10 @@ from tqdm.auto import tqdm
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.paths import cache_root
-from o1embed.tasks.thinking import SkipVector, ThinkMode, think_mode
+from o1embed.tasks.thinking import Decider, SkipVector, ThinkMode, think_mode
 from o1embed.trainer.config import O1ModelConfig
 from o1embed.trainer.model import O1Model, resolve_device, resolve_dtype
+from o1embed.trainer.think_gate import ThinkGate
 from o1embed.trainer.thought_cache import ThoughtCache
 
 log = logging.getLogger(__name__)
@@ -80,13 +86,32 @@ class QueryRecord:
         thought: the query thought (False: bare query, or auto mode closed the thought at once).
         thought_tokens: thought tokens written (mean over the m thoughts; 0 without a thought).
         seconds: the query's share of the wall time of its batches (prompt pass, generation, read-out).
-        p_close: auto mode: the model's probability of closing the thought at its first step; else None.
+        p_close: auto mode: the query's probability of skipping its thought (the model's probability of closing
+            it at its first step, or the gate's skip probability with ``decider="gate"``); else None.
     """
 
     thought: bool
     thought_tokens: float
     seconds: float
     p_close: float | None = None
+
+
+class FirstStep(NamedTuple):
+    """What one pass over the generation prompts ``<query>q</query><thought>`` gives (:meth:`O1Encoder.first_step`).
+
+    Attributes:
+        p_close: ``(n,)`` the probability that the model closes the thought at its first step.
+        skip: ``(n, dim)`` the ``<emb>`` after ``<thought></s>``, fed through the prompt's KV cache; or None.
+        query: ``(n, dim)`` the ``<emb>`` right after ``</query>`` (fed through the same cache with everything after
+            ``</query>`` masked), equal to a bare-query pass; or None.
+        state: ``(n, hidden)`` float32, the last hidden state at ``<thought>``: what ``p_close`` and the think gate
+            read.
+    """
+
+    p_close: torch.Tensor
+    skip: torch.Tensor | None
+    query: torch.Tensor | None
+    state: torch.Tensor
 
 
 class EncoderConfig(BaseModel):
@@ -113,12 +138,18 @@ class EncoderConfig(BaseModel):
     max_query_tokens: int | None = Field(
         None, description="Override the model's query length (e.g. 256 for long-query sets such as BIRCO)."
     )
-    close_threshold: float = Field(
-        0.5,
+    close_threshold: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="think='auto': skip the thought when the probability of closing it at the first step is at "
-        "least this. Higher: more queries think (cost for quality).",
+        description="think='auto': skip the thought when its skip probability (p_close, or the gate's) is at "
+        "least this. Higher: more queries think (cost for quality). None = the decider's own: 0.5 for 'close', "
+        "the threshold stored with the gate for 'gate'.",
+    )
+    decider: Decider = Field(
+        "close",
+        description="think='auto': 'close' = the LM head's probability of closing the thought at once; 'gate' = "
+        "the learned gate in the model folder (think_gate.json, `o1embed model fit-gate`).",
     )
     fusion_alpha: float = Field(
         0.0,
@@ -166,6 +197,7 @@ class O1Encoder:
         self._m = self.config.thoughts  # m of the last call (what .sampling reports)
         self._cache = None
         self._checksum = None
+        self._gate: ThinkGate | None = None
         if self.config.use_cache:
             folder = Path(self.config.cache_dir) if self.config.cache_dir else cache_root() / "thoughts"
             self._cache = ThoughtCache(folder / "thoughts.sqlite")
@@ -199,6 +231,24 @@ class O1Encoder:
         return params
 
     @property
+    def gate(self) -> ThinkGate:
+        """The learned think gate of the model folder (``think_gate.json``), loaded once.
+
+        Raises:
+            ConfigError: the folder has no gate, or an invalid one.
+        """
+        if self._gate is None:
+            self._gate = ThinkGate.load(self.model_path)
+        return self._gate
+
+    def auto_threshold(self, decider: Decider | None = None) -> float:
+        """The threshold auto mode uses when none is given: ``config.close_threshold``, else the decider's own
+        (0.5 for ``"close"``, the gate's stored threshold for ``"gate"``)."""
+        if self.config.close_threshold is not None:
+            return self.config.close_threshold
+        return self.gate.threshold if (decider or self.config.decider) == "gate" else 0.5
+
+    @property
     def max_new_tokens(self) -> int:
         return max(1, min(self.config.max_new_tokens, self.model.config.max_thought_tokens))
 
@@ -210,6 +260,7 @@ class O1Encoder:
         close_threshold: float | None = None,
         fusion_alpha: float | None = None,
         skip_vector: SkipVector | None = None,
+        decider: Decider | None = None,
     ) -> np.ndarray:
         """Vectors ``(n, dim)`` (float32, L2-normalised); ``.thoughts`` and ``.records`` describe each query.
 
@@ -217,15 +268,24 @@ class O1Encoder:
             queries: query texts.
             think: ``"auto"``, ``"always"`` (``True``) or ``"never"`` (``False``); see the module docstring.
             num_thoughts: m thoughts per query (vectors averaged); None = ``config.thoughts``.
-            close_threshold: auto mode's threshold; None = ``config.close_threshold``.
+            close_threshold: auto mode's threshold; None = ``config.close_threshold``, and when that is None too,
+                the decider's own (:meth:`auto_threshold`).
             fusion_alpha: weight of the query-only vector; None = ``config.fusion_alpha``.
             skip_vector: auto mode, the vector of a query that skips (``"skip"`` or ``"query"``); None =
                 ``config.skip_vector``.
+            decider: auto mode, where the skip probability comes from (``"close"`` or ``"gate"``); None =
+                ``config.decider``.
+
+        Raises:
+            ConfigError: settings out of range, or ``decider="gate"`` with no gate in the model folder.
         """
         mode = think_mode(think)
         c = self.config
         m = c.thoughts if num_thoughts is None else int(num_thoughts)
-        threshold = c.close_threshold if close_threshold is None else float(close_threshold)
+        decider = c.decider if decider is None else decider
+        gate = self.gate if mode == "auto" and decider == "gate" else None
+        threshold = close_threshold if close_threshold is not None else c.close_threshold
+        threshold = self.auto_threshold(decider) if threshold is None else float(threshold)
         alpha = c.fusion_alpha if fusion_alpha is None else float(fusion_alpha)
         if m < 1 or not 0.0 <= threshold <= 1.0 or not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"need num_thoughts >= 1 and 0 <= threshold, alpha <= 1 (got {m}, {threshold}, {alpha})")
@@ -254,9 +314,11 @@ class O1Encoder:
             for start in range(0, n, bs):
                 idx = list(range(start, min(start + bs, n)))
                 t0 = time.perf_counter()
-                probs, skip_vecs, q_vecs = self.first_step(
+                step = self.first_step(
                     [queries[i] for i in idx], skip=mode == "auto" and not by_query, query=alpha > 0 or by_query
                 )
+                probs = step.p_close if gate is None else gate.skip_probability(step.state)
+                skip_vecs, q_vecs = step.skip, step.query
                 seconds[idx] += (time.perf_counter() - t0) / len(idx)
                 for j, i in enumerate(idx):
                     if q_vectors is not None:
@@ -389,21 +451,16 @@ class O1Encoder:
         return input_ids, mask, width
 
     @torch.no_grad()
-    def first_step(
-        self, queries: list[str], skip: bool = True, query: bool = True
-    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    def first_step(self, queries: list[str], skip: bool = True, query: bool = True) -> FirstStep:
         """One pass over the generation prompts: the decision of ``think="auto"`` and two vectors read from its cache.
 
         Args:
             queries: query texts.
-            skip: read the skip vector (one more token through the cache); False returns None in its place.
-            query: read the query-only vector (one more token through the cache); False returns None in its place.
+            skip: read the skip vector (one more token through the cache); False gives None in its place.
+            query: read the query-only vector (one more token through the cache); False gives None in its place.
 
         Returns:
-            ``(p_close (n,), skip vectors (n, dim), query-only vectors (n, dim))``: the probability that the model
-            closes the thought at its first step; the ``<emb>`` after ``<thought></s>`` (fed through the prompt's
-            KV cache); the ``<emb>`` right after ``</query>`` (fed through the same cache with everything after
-            ``</query>`` masked), equal to a bare-query pass.
+            A :class:`FirstStep`.
         """
         model, dev = self.model, self.device
         input_ids, mask, width = self._prompts(queries)
@@ -414,7 +471,8 @@ class O1Encoder:
             position_ids=positions.to(dev),
             use_cache=True,
         )
-        logits = model.lm_head(out.last_hidden_state[:, -1]).float()  # (n, vocab)
+        state = out.last_hidden_state[:, -1]  # (n, hidden): at <thought>, the last prompt token
+        logits = model.lm_head(state).float()  # (n, vocab)
         p_close = torch.softmax(logits, dim=-1)[:, model.ids.eos].cpu()
         cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
         n = len(queries)
@@ -425,7 +483,15 @@ class O1Encoder:
             tail_pos = torch.stack([prompt_len, prompt_len + 1], dim=1)
             skip_vec, past = self._feed(cache, mask, tail, torch.ones_like(tail), tail_pos)
         q_vec = self._query_only(cache, past, mask, width) if query else None
-        return p_close, skip_vec, q_vec
+        return FirstStep(p_close, skip_vec, q_vec, state.float().cpu())
+
+    def decision_states(self, queries: list[str]) -> torch.Tensor:
+        """The hidden state ``(n, hidden)`` auto mode decides from (what :mod:`trainer.think_gate` is fitted on),
+        one prompt pass per batch of ``config.query_batch_size`` queries."""
+        bs = self.config.query_batch_size
+        starts = range(0, len(queries), bs)
+        parts = [self.first_step(queries[s : s + bs], skip=False, query=False).state for s in starts]
+        return torch.cat(parts) if parts else torch.zeros(0, self.model.dim)
 
     def _query_only(self, cache, past: torch.Tensor, prompt_mask: torch.Tensor, width: int) -> torch.Tensor:
         """``<emb>`` fed at the position after ``</query>``, seeing only ``<query>q</query>``: ``(rows, dim)``.

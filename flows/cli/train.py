@@ -1,4 +1,4 @@
-"""``o1embed model prepare`` and ``o1embed train``.
+"""``o1embed model prepare``, ``o1embed model fit-gate`` and ``o1embed train``.
 
 Examples::
 
@@ -9,12 +9,15 @@ Examples::
         --output data/runs/o1-scifact-small
     o1embed train --examples ex.parquet --corpus corpus.parquet --output runs/x --steps 20 --no-ray
     o1embed train --config run.json             # a TrainConfig as JSON; flags given as well override it
+    # the think gate, fitted on a held-out report of the run's holdout.parquet (see o1embed.flows.fit_gate)
+    o1embed model fit-gate runs/x/model --report runs/x/holdout_report --dtype bfloat16
 
 A second ``o1embed train`` with the same ``--output`` resumes from the newest checkpoint (``--no-resume`` to refuse).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -40,6 +43,36 @@ def register(app: typer.Typer) -> None:
         from o1embed.trainer.prepare import prepare_gguf_model
 
         typer.echo(prepare_gguf_model(gguf, output, force=force))
+
+    @model_app.command("fit-gate")
+    def fit_gate(
+        model: Path = typer.Argument(..., help="The trained model folder; the gate is written there."),
+        report: Path = typer.Option(
+            ...,
+            help="A report of the run's held-out queries with trained-always and trained-auto at close_threshold=0.",
+        ),
+        dataset: str = typer.Option(None, help="The report's dataset (name or BEIR folder); default: its only one."),
+        metric: str = typer.Option("ndcg_at_10", help="Per-query metric whose difference is the gain."),
+        dtype: str = typer.Option("auto", help="Precision of the prompt pass: the report's (e.g. bfloat16)."),
+        sets: list[str] = typer.Option([], "--set", help="Any GateFitConfig field: --set margin=0.05."),
+    ) -> None:
+        """Fit the think gate (when to think, learned from the model's own per-query gains) into the model folder."""
+        from pydantic import ValidationError
+
+        from o1embed.flows.fit_gate import fit_gate_from_report
+        from o1embed.tasks.errors import ConfigError, InputError
+        from o1embed.trainer.encoder import EncoderConfig
+        from o1embed.trainer.think_gate import GateFitConfig
+
+        try:
+            gate = fit_gate_from_report(
+                model, report, dataset, metric, GateFitConfig(**parse_sets(sets)), EncoderConfig(dtype=dtype)
+            )
+        except (ConfigError, InputError, ValidationError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        summary = {k: v for k, v in gate.fit.items() if k != "threshold_curve"}
+        typer.echo(json.dumps({"threshold": gate.threshold, **summary}, indent=2))
 
     @app.command("train")
     def train(

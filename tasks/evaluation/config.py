@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.thinking import SkipVector, ThinkMode, think_mode
+from o1embed.tasks.thinking import Decider, SkipVector, ThinkMode, think_mode
 
 SystemKind = Literal["bm25", "dense", "encoder", "expansion"]
 
@@ -76,6 +76,11 @@ class SystemSpec(BaseModel):
         description="auto: the vector of a query that skips its thought: 'skip' = the <emb> after the empty "
         "thought, 'query' = the bare query's; None = the encoder's default.",
     )
+    decider: Decider | None = Field(
+        default=None,
+        description="auto: 'close' = the model's probability of closing the thought at once decides; 'gate' = the "
+        "learned gate in the model folder (think_gate.json); None = the encoder's default.",
+    )
     baseline: str | None = Field(
         default=None, description="Name of the system this one is compared against in the delta table."
     )
@@ -108,6 +113,8 @@ class SystemSpec(BaseModel):
             call["fusion_alpha"] = self.fusion_alpha
         if self.mode == "auto" and self.skip_vector is not None:
             call["skip_vector"] = self.skip_vector
+        if self.mode == "auto" and self.decider is not None:
+            call["decider"] = self.decider
         return call
 
 
@@ -121,8 +128,11 @@ def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = No
     (every query thinks), ``trained-auto`` (the model decides, the encoder's default threshold),
     ``trained-auto-fused`` (auto, vector ``normalize(alpha q + (1 - alpha) t)`` with ``fusion_alpha``),
     ``trained-auto-query`` (auto, a query that skips takes the bare query's vector, not the skip vector), and
-    ``bm25-thought-auto`` (BM25 over query + thought where auto thought, the bare query elsewhere). The auto
-    systems skip at ``close_threshold`` (None: the encoder's default).
+    ``bm25-thought-auto`` (BM25 over query + thought where auto thought, the bare query elsewhere), and
+    ``trained-auto-gate`` (auto, the learned gate decides: ``trainer.think_gate``, fitted with
+    ``o1embed model fit-gate``). The auto systems skip at ``close_threshold`` (None: the encoder's default);
+    the gate keeps its own threshold, chosen when it was fitted, since ``close_threshold`` is a threshold on
+    ``p_close``.
     """
     specs = [
         SystemSpec(name="bm25", kind="bm25"),
@@ -171,8 +181,19 @@ def preset_systems(fusion_alpha: float = 0.5, close_threshold: float | None = No
             think="auto",
             baseline="bm25",
         ),
+        SystemSpec(
+            name="trained-auto-gate",
+            kind="encoder",
+            model="trained",
+            think="auto",
+            decider="gate",
+            baseline="trained-never",
+        ),
     ]
-    specs = [s.model_copy(update={"close_threshold": close_threshold}) if s.mode == "auto" else s for s in specs]
+    specs = [
+        s.model_copy(update={"close_threshold": close_threshold}) if s.mode == "auto" and s.decider != "gate" else s
+        for s in specs
+    ]
     return {s.name: s for s in specs}
 
 

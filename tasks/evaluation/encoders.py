@@ -122,11 +122,14 @@ def encoder_details(encoder: QueryDocEncoder, spec: SystemSpec, m: int = 1) -> d
             out["sampling"] = dict(sampling)
         if spec.mode == "auto":
             threshold = spec.close_threshold
-            if threshold is None:
-                threshold = getattr(getattr(encoder, "config", None), "close_threshold", None)
+            auto_threshold = getattr(encoder, "auto_threshold", None)
+            if threshold is None and callable(auto_threshold):
+                threshold = auto_threshold(spec.decider)
             out["close_threshold"] = threshold
             if spec.skip_vector is not None:
                 out["skip_vector"] = spec.skip_vector
+            if spec.decider is not None:
+                out["decider"] = spec.decider
     if spec.fusion_alpha is not None and spec.mode != "never":
         out["fusion_alpha"] = spec.fusion_alpha
     model_cfg = getattr(getattr(encoder, "model", None), "config", None)

@@ -256,6 +256,6 @@ def test_the_decision_loss_teaches_the_decision_where_the_lm_loss_alone_is_slow(
         assert all(r["decisions"] == 8 and r["decision"] >= 0 for r in log)  # logged at any weight
         assert pq.read_table(RunFiles(run).holdout).num_rows > 0
         enc = O1Encoder(run / "model", EncoderConfig(use_cache=False))
-        p_close, _, _ = enc.first_step(queries, skip=False, query=False)
+        p_close = enc.first_step(queries, skip=False, query=False).p_close
         gaps[weight] = float(p_close[skip].mean() - p_close[~skip].mean())
     assert gaps[1.0] > 0.5 and gaps[1.0] > gaps[0.0], gaps

@@ -208,6 +208,27 @@ def test_thinking_mode_presets_and_their_baseline():
     assert [s.close_threshold for s in chosen] == [0.8, 0.8, 0.8, 0.8, None]
 
 
+def test_the_gate_preset_asks_the_encoder_for_the_gate_and_keeps_its_own_threshold():
+    systems = ["trained-never", "trained-auto-gate"]
+    gate = resolve_systems(EvalConfig(model_path="/m", systems=systems, close_threshold=0.8))[1]
+    assert (gate.mode, gate.decider, gate.baseline) == ("auto", "gate", "trained-never")
+    assert gate.close_threshold is None  # 0.8 is a threshold on p_close, not on the gate's probability
+    assert gate.encoder_call() == {"think": "auto", "num_thoughts": 1, "decider": "gate"}
+
+    class Gated(FakeEncoder):  # states its own threshold per decider, as trainer.encoder.O1Encoder does
+        def encode_queries(self, queries, think="always", num_thoughts=1, decider=None, **options):
+            self.deciders = [*getattr(self, "deciders", []), decider]
+            return super().encode_queries(queries, think, num_thoughts, **options)
+
+        def auto_threshold(self, decider=None):
+            return 0.35 if decider == "gate" else 0.5
+
+    enc = Gated()
+    out = encode_queries(enc, ["a b"], gate)
+    assert enc.deciders == ["gate"]
+    assert out.details["decider"] == "gate" and out.details["close_threshold"] == 0.35
+
+
 def test_build_systems_is_lazy():
     config = EvalConfig(model_path="/m", systems=["trained"])
     doubles = Doubles()

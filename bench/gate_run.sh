@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Issue 14's third run: the same 809-query dataset as bench/thinking_real_run.sh, and a learned think gate.
+#   1. the dataset (thinking_dataset: synthesis with the chosen defaults, K = 6, the paper's prompt; the expert's
+#      responses are cached, so an interrupted prefill resumes);
+#   2. 200 LoRA steps of `cpu-small-long-query`, as the first run (no decision loss: it learned nothing and took LoRA
+#      capacity in decision-809), with 20% of the query ids held out (`holdout_share=0.2`), ~45 min on 2 cores;
+#   3. a report on the held-out training queries with `trained-always` (the thought vector) and `trained-auto` at
+#      threshold 0 (the skip vector): the model's own per-query gains of thinking; its cost-quality sweep also gives
+#      p_close's threshold (bench/pick_threshold.py), as in decision-809;
+#   4. `o1embed model fit-gate`: the gate on the hidden state at <thought>, fitted on those gains, its threshold
+#      chosen out of fold; gate.json holds the fit's cross-validated AUC and gain;
+#   5. the same report as the earlier runs, plus `trained-auto-gate`, and bench/thinking_target.py's verdict with
+#      the gate as a third candidate; bench/gate_ceiling.py on the held-out gains (what a perfect gate would add).
+# Every stage resumes (cached responses, newest checkpoint, cached document vectors and thoughts); a stage whose
+# output exists is skipped.
+# Usage: O1EMBED_DATA=/path/to/data nice -n 5 bash bench/gate_run.sh
+# Outputs under $O1EMBED_DATA/runs/gate-809 (model/, holdout_report/, gate.json, threshold.txt, report/); the figures
+# are copied to docs/results/gate-809/ at the end.
+set -euo pipefail
+: "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
+export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
+export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
+export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
+DATA_RUN="$O1EMBED_DATA/runs/thinking-809"
+RUN="$O1EMBED_DATA/runs/gate-809"
+mkdir -p "$RUN"
+stage() { echo "=== $(date -u +%FT%TZ) $*"; }
+source "$(dirname "$0")/thinking_report.sh"
+
+thinking_dataset "$DATA_RUN"
+
+if [ ! -f "$RUN/model/result.json" ]; then
+    stage train
+    o1embed train --preset cpu-small-long-query --data-root "$DATA_RUN/data" --dataset scifact --split train \
+        --steps 200 --set holdout_share=0.2 --output "$RUN/model"
+fi
+
+if [ ! -f "$RUN/holdout_report/report.md" ]; then
+    stage "the held-out training queries: the model's own gains of thinking"
+    o1embed evaluate scifact --model "$RUN/model/model" --set split=train \
+        --set "query_ids_file=$RUN/model/holdout.parquet" --set dtype=bfloat16 --set doc_max_tokens=256 \
+        --set close_threshold=0 --system trained-never --system trained-always --system trained-auto \
+        --out "$RUN/holdout_report"
+fi
+python bench/pick_threshold.py "$RUN/holdout_report/cost_quality.parquet" | tee "$RUN/threshold.txt"
+THRESHOLD=$(tail -1 "$RUN/threshold.txt" | cut -d= -f2)
+python bench/gate_ceiling.py "$RUN/holdout_report" | tee "$RUN/holdout_gate_ceiling.txt"
+
+if [ ! -f "$RUN/model/model/think_gate.json" ] || [ ! -s "$RUN/gate.json" ]; then
+    stage "fit the think gate"
+    o1embed model fit-gate "$RUN/model/model" --report "$RUN/holdout_report" --dtype bfloat16 | tee "$RUN/gate.json"
+fi
+
+if [ ! -f "$RUN/report/report.md" ]; then
+    stage evaluate
+    thinking_report "$RUN/model/model" "$RUN/report" --set "close_threshold=$THRESHOLD" --system trained-auto-gate
+fi
+stage "the target (issue 14, must-show 4)"
+python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
+stage "copy the figures to docs/results/gate-809"
+DOCS=docs/results/gate-809
+copy_figures "$RUN/model" "$RUN/report" "$DOCS"  # makes $DOCS
+cp "$RUN/threshold.txt" "$RUN/gate.json" "$RUN/holdout_gate_ceiling.txt" "$DOCS/"
+cp "$RUN/model/model/think_gate.json" "$DOCS/"
+cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
+cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"
+stage done
