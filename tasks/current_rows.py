@@ -60,12 +60,13 @@ def current_parts(dv: DatasetVersion, table: str, columns: list[str]) -> Iterato
         table: a table written by shard (``judgements``, ``candidates``, ``examples``).
         columns: columns to return (``query_id`` is read in any case, returned only when asked for).
     """
-    seen = pl.DataFrame(schema={"query_id": pl.String})
+    seen: set[str] = set()  # one membership test per row: linear in all rows, not files x queries
     wanted = list(dict.fromkeys([*columns, "query_id"]))
     for f in reversed(dv.files(table)):
-        part = pl.from_arrow(dv.read(table, columns=wanted, files=[f]))
-        yield part.join(seen, on="query_id", how="anti").select(columns).to_arrow()
-        seen = pl.concat([seen, part.select("query_id").unique()]).unique()
+        part = dv.read(table, columns=wanted, files=[f])
+        ids = part.column("query_id").to_pylist()
+        yield part.filter(pa.array([q not in seen for q in ids], type=pa.bool_())).select(columns)
+        seen.update(ids)
 
 
 def read_current_examples(dv: DatasetVersion, columns: list[str] | None = None) -> pa.Table:

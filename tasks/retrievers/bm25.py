@@ -133,7 +133,7 @@ class BM25sRetriever:
         self.doc_ids = list(doc_ids)
         if self.search_postings is not None:
             self._pruned_index()
-            self._hot_rows()
+            self._build_hot_rows()
 
     def _query_matrix(self, queries: list[str]) -> sp.csr_matrix:
         """Term counts ``(n_queries, vocab)``; terms outside the corpus vocabulary are dropped."""
@@ -234,7 +234,7 @@ class BM25sRetriever:
         """The exact scores ``(n_d,)`` (without the bm25l/bm25+ shift) of ascending ``docs`` for one query's terms
         and counts, summed in the order :meth:`score`'s sparse product sums them (same float32 values).
 
-        A term's weights are read from its dense row where it has one (:meth:`_hot_rows`: one lookup per
+        A term's weights are read from its dense row where it has one (:meth:`_build_hot_rows`: one lookup per
         document), else by a binary search of its posting list."""
         m = self._matrix
         out = np.zeros(len(docs), dtype=np.float32)
@@ -254,8 +254,8 @@ class BM25sRetriever:
     HOT_SHARE = 1 / 8
     """A term in at least this share of the documents gets a dense row of weights for the exact rescoring."""
 
-    def _hot_rows(self) -> dict[int, np.ndarray]:
-        """Dense ``(n_docs,)`` weight rows of the terms in at least :attr:`HOT_SHARE` of the documents (built once).
+    def _build_hot_rows(self) -> None:
+        """Dense ``(n_docs,)`` weight rows (``_hot``) of the terms in at least :attr:`HOT_SHARE` of the documents.
 
         Rescoring reads a proposed document's weight for each query term; in a long posting list that is a binary
         search with a cache miss at every step, the most expensive part of an approximate search at 1M documents.
@@ -264,12 +264,11 @@ class BM25sRetriever:
         tokens.
         """
         m = self._matrix
-        if not self._hot:
-            for t in np.flatnonzero(np.diff(m.indptr) >= self.HOT_SHARE * m.shape[1]):
-                row = np.zeros(m.shape[1], dtype=np.float32)
-                row[m.indices[m.indptr[t] : m.indptr[t + 1]]] = m.data[m.indptr[t] : m.indptr[t + 1]]
-                self._hot[int(t)] = row
-        return self._hot
+        self._hot = {}
+        for t in np.flatnonzero(np.diff(m.indptr) >= self.HOT_SHARE * m.shape[1]):
+            row = np.zeros(m.shape[1], dtype=np.float32)
+            row[m.indices[m.indptr[t] : m.indptr[t + 1]]] = m.data[m.indptr[t] : m.indptr[t + 1]]
+            self._hot[int(t)] = row
 
     def _pruned_index(self) -> sp.csr_matrix:
         """The score matrix with, in every term's row, only its ``search_postings`` highest scores (built once)."""

@@ -203,10 +203,12 @@ class DenseRetriever:
         out = torch.empty((len(queries), pools.shape[1]), dtype=torch.float32)  # (n_s, P)
         # One gather per pool, shared by its queries: (P, dim) per pool rather than per string (a 384-dim model
         # would gather ~390 MB for a batch of 256 strings over pools of 1,000).
-        for p in np.unique(pool_of):
-            rows = torch.from_numpy(np.flatnonzero(pool_of == p))
-            docs = torch.from_numpy(self.doc_emb[np.maximum(pools[p], 0)])  # (P, dim); pads read row 0, masked later
-            out[rows] = q[rows] @ docs.T  # (n_r, P)
+        order = np.argsort(pool_of, kind="stable")  # the strings grouped by pool
+        groups = np.split(order, np.flatnonzero(np.diff(pool_of[order])) + 1) if len(order) else []
+        for group in groups:
+            rows = torch.from_numpy(group)
+            docs = torch.from_numpy(self.doc_emb[np.maximum(pools[pool_of[group[0]]], 0)])  # (P, dim); pads read row 0
+            out[rows] = q[rows] @ docs.T  # (n_r, P); the pads are masked later
         return out.numpy()
 
     def search(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
