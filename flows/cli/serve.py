@@ -30,6 +30,12 @@ def register(app: typer.Typer) -> None:
         api_key_env: str = typer.Option(
             "O1EMBED_API_KEY", help="Environment variable with the API key (unset: no key needed)."
         ),
+        sets: list[str] = typer.Option(
+            [],
+            "--set",
+            help="Any EncoderConfig field, e.g. --set decider=gate (requests with think='auto' then decide with "
+            "the model's think gate) or --set close_threshold=0.6 --set fusion_alpha=0.5.",
+        ),
     ) -> None:
         """Serve MODEL_DIR: <name>-query (thinks), <name>-document, and <name> with input_type in the body."""
         import uvicorn
@@ -47,15 +53,21 @@ def register(app: typer.Typer) -> None:
             max_pending_items=max_pending,
             api_key_env=api_key_env,
         )
-        encoder = O1Encoder(
-            model_dir,
-            EncoderConfig(
-                thoughts=thoughts,
-                max_new_tokens=max_new_tokens,
-                device=device,
-                dtype=dtype,
-                query_batch_size=max_batch,
-            ),
-        )
+        from pydantic import ValidationError
+
+        from o1embed.flows.cli.overrides import parse_sets
+
+        options = {
+            "thoughts": thoughts,
+            "max_new_tokens": max_new_tokens,
+            "device": device,
+            "dtype": dtype,
+            "query_batch_size": max_batch,
+        }
+        try:
+            enc_cfg = EncoderConfig(**{**options, **parse_sets(sets)})
+        except ValidationError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--set") from exc
+        encoder = O1Encoder(model_dir, enc_cfg)
         typer.echo(f"serving {model_dir} at http://{host}:{port}/v1 as {', '.join(cfg.model_names())}", err=True)
         uvicorn.run(build_app(encoder, cfg), host=host, port=port, log_level="info")
