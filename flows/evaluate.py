@@ -22,7 +22,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, resolve_systems
+from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, model_location, resolve_systems
 from o1embed.tasks.evaluation.data import resolve_datasets
 from o1embed.tasks.evaluation.harness import DatasetResult, evaluate_folder
 from o1embed.tasks.evaluation.report import EvalReport, build_report, default_out_dir, write_report
@@ -65,6 +65,23 @@ def load_o1_encoder(model_path: str, spec: SystemSpec, config: EvalConfig):
     return O1Encoder(model_path, enc_config)
 
 
+def check_gates(specs: list[SystemSpec], config: EvalConfig) -> None:
+    """Load the think gate of every system that decides with one, before any corpus is encoded.
+
+    Raises:
+        ConfigError: a system with ``decider="gate"`` whose model folder has no (valid) ``think_gate.json``; it
+            names the file and how to fit one (``o1embed model fit-gate``).
+    """
+    from o1embed.trainer.think_gate import ThinkGate
+
+    for spec in specs:
+        if spec.kind in ("encoder", "expansion") and spec.mode == "auto" and spec.decider == "gate":
+            try:
+                ThinkGate.load(model_location(spec, config))
+            except ConfigError as exc:
+                raise ConfigError(f"system {spec.name!r}: {exc}") from exc
+
+
 def run_evaluation(
     config: EvalConfig, resources: Resources | None = None, dataset_step: DatasetStep | None = None
 ) -> EvalReport:
@@ -81,7 +98,9 @@ def run_evaluation(
     """
     specs = resolve_systems(config)
     folders = resolve_datasets(config.datasets, config.split)
-    resources = resources or Resources(config, encoder_loader=load_o1_encoder)
+    if resources is None:
+        check_gates(specs, config)
+        resources = Resources(config, encoder_loader=load_o1_encoder)
     step = dataset_step or evaluate_folder
     results = [step(f, config, specs, resources) for f in folders]
     report = build_report(results, specs, config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -112,3 +113,22 @@ def test_a_real_held_out_report_gives_the_gains_and_the_gate_system_decides_with
     details = result.info["system_details"]
     assert details["trained-auto-gate"]["decider"] == "gate" and details["trained-auto-gate"]["close_threshold"] == 0.3
     assert details["trained-auto"]["close_threshold"] == 0.0
+
+
+def test_an_evaluation_with_the_gate_system_and_no_gate_stops_before_encoding(tmp_path):
+    from o1embed.flows.evaluate import run_evaluation
+    from o1embed.tasks.errors import ConfigError
+    from o1embed.tasks.evaluation.config import EvalConfig
+    from tests.tasks.evaluation.toy import write_tiny_vocab_beir
+
+    model = build_tiny_model(tmp_path / "model")
+    config = EvalConfig(
+        datasets=[str(write_tiny_vocab_beir(tmp_path))],
+        model_path=str(model),
+        systems=["trained-never", "trained-auto-gate"],
+        cache_dir=str(tmp_path / "v"),
+        out_dir=str(tmp_path / "out"),
+    )
+    with pytest.raises(ConfigError, match=r"'trained-auto-gate'.*think_gate.json.*fit-gate"):
+        run_evaluation(config)
+    assert not (tmp_path / "v").exists()  # no corpus was encoded
