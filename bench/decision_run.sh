@@ -18,22 +18,13 @@
 # Outputs under $O1EMBED_DATA/runs/decision-809 (model/, decision_auc.txt, holdout_report/, threshold.txt, report/);
 # the figures are copied to docs/results/decision-809/ at the end.
 set -euo pipefail
-: "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
-export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}
-export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
-export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
+source "$(dirname "$0")/thinking_report.sh"  # checks O1EMBED_DATA, sets the environment
 DATA="$O1EMBED_DATA/runs/thinking-809/data"
 RUN="$O1EMBED_DATA/runs/decision-809"
 mkdir -p "$RUN"
-stage() { echo "=== $(date -u +%FT%TZ) $*"; }
-source "$(dirname "$0")/thinking_report.sh"
 [ -d "$DATA" ] || { echo "no dataset at $DATA: run bench/thinking_real_run.sh first" >&2; exit 2; }
 
-if [ ! -f "$RUN/model/result.json" ]; then
-    stage train
-    o1embed train --preset cpu-small-long-query --data-root "$DATA" --dataset scifact --split train --steps 200 \
-        --set "decision_weight=${DECISION_WEIGHT:-0.5}" --set holdout_share=0.2 --output "$RUN/model"
-fi
+thinking_train "$DATA" "$RUN/model" --set "decision_weight=${DECISION_WEIGHT:-0.5}" --set holdout_share=0.2
 stage "decision AUC on the held-out queries"
 python bench/decision_auc.py "$RUN/model" --dtype bfloat16 | tee "$RUN/decision_auc.txt"
 

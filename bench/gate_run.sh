@@ -17,24 +17,14 @@
 # Outputs under $O1EMBED_DATA/runs/gate-809 (model/, holdout_report/, gate.json, threshold.txt, report/); the figures
 # are copied to docs/results/gate-809/ at the end.
 set -euo pipefail
-: "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
-export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
-export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
-export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
+source "$(dirname "$0")/thinking_report.sh"  # checks O1EMBED_DATA, sets the environment
 DATA_RUN="$O1EMBED_DATA/runs/thinking-809"
 RUN="$O1EMBED_DATA/runs/gate-809"
 mkdir -p "$RUN"
-stage() { echo "=== $(date -u +%FT%TZ) $*"; }
-source "$(dirname "$0")/thinking_report.sh"
 
 thinking_dataset "$DATA_RUN"
 
-if [ ! -f "$RUN/model/result.json" ]; then
-    stage train
-    o1embed train --preset cpu-small-long-query --data-root "$DATA_RUN/data" --dataset scifact --split train \
-        --steps 200 --set holdout_share=0.2 --output "$RUN/model"
-fi
+thinking_train "$DATA_RUN/data" "$RUN/model" --set holdout_share=0.2
 
 if [ ! -f "$RUN/holdout_report/report.md" ]; then
     stage "the held-out training queries: the model's own gains of thinking"

@@ -15,23 +15,13 @@
 # report/ (report.md, cost_quality.png, summary and delta Parquet); the figures are copied to
 # docs/results/thinking-809/ at the end.
 set -euo pipefail
-: "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
-export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}  # as scripts/services.sh: the run's history beside its data
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
-export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
-export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
+source "$(dirname "$0")/thinking_report.sh"  # checks O1EMBED_DATA, sets the environment
 RUN="$O1EMBED_DATA/runs/thinking-809"
 mkdir -p "$RUN"
-stage() { echo "=== $(date -u +%FT%TZ) $*"; }
-source "$(dirname "$0")/thinking_report.sh"
 
 thinking_dataset "$RUN"
 
-if [ ! -f "$RUN/model/result.json" ]; then
-    stage train
-    o1embed train --preset cpu-small-long-query --data-root "$RUN/data" --dataset scifact --split train \
-        --steps 200 --output "$RUN/model"
-fi
+thinking_train "$RUN/data" "$RUN/model"
 
 if [ ! -f "$RUN/report/report.md" ]; then
     stage evaluate

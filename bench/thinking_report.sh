@@ -2,12 +2,25 @@
 # the same sets, systems and settings in every run, so the runs stay comparable.
 #   thinking_dataset RUN                  synthesize the 809-query K = 6 dataset into RUN/data and run the outside
 #                                         check into RUN/check.json (resumes; skipped once check.json exists)
+#   thinking_train DATA OUT [ARG ...]     200 LoRA steps of cpu-small-long-query on the dataset version under DATA
+#                                         into the run folder OUT (resumes; skipped once OUT/result.json exists)
 #   thinking_report MODEL OUT [ARG ...]   evaluate the five sets with every thinking mode (extra ARGs are passed on,
 #                                         e.g. --set close_threshold=0.9)
 #   copy_figures MODEL_RUN REPORT DOCS    copy the run's training files and the report's figures to DOCS
+#   stage WORDS                           print a timestamped stage line
+# Sourcing it also checks O1EMBED_DATA and sets the environment every run needs: Prefect's history beside the data
+# (as scripts/services.sh), a patient first start of Prefect's temporary server and patient Ray health checks (the
+# expert, the trainer and the committee's actors share 2 cores).
 # No `backbone` system: the untrained SmolLM2 would encode the five corpora (18,160 documents at 256 tokens) a second
 # time, ~70 min of these 2 cores, for a figure the earlier reports already give (docs/results/eval-o1-*); issue 14
 # compares the trained model's thinking modes with each other and with BM25 and MiniLM.
+: "${O1EMBED_DATA:?set O1EMBED_DATA to the data root}"
+export PREFECT_HOME=${PREFECT_HOME:-$O1EMBED_DATA/prefect}
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-180}
+export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
+export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
+stage() { echo "=== $(date -u +%FT%TZ) $*"; }
+
 THINKING_SETS=(scifact birco_arguana birco_clinical_trial birco_relic cisi)
 THINKING_SYSTEMS=(bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query
     bm25-thought bm25-thought-auto)
@@ -34,6 +47,15 @@ EOF
     o1embed synthesize --config "$run/synthesis.yaml" > "$run/synthesize.json"
     echo "=== $(date -u +%FT%TZ) outside check"
     o1embed committee check "$run/data" --out "$run/check.json" > /dev/null
+}
+
+thinking_train() {
+    local data=$1 out=$2
+    shift 2
+    if [ -f "$out/result.json" ]; then return; fi
+    stage train
+    o1embed train --preset cpu-small-long-query --data-root "$data" --dataset scifact --split train --steps 200 \
+        "$@" --output "$out"
 }
 
 thinking_report() {

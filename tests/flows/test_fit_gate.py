@@ -6,24 +6,13 @@ import json
 
 import polars as pl
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from o1embed.flows.cli.train import register
 from o1embed.trainer.encoder import EncoderConfig, O1Encoder
 from o1embed.trainer.think_gate import THINK_GATE_FILE, ThinkGate
 from tests.trainer.tiny import TOPICS, build_tiny_model
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:  # keeps 'model fit-gate' a sub-command, as in flows.cli
-        pass
-
-    register(app)
-    return app
+from tests.typer_app import app_with
 
 
 def _held_out(tmp_path, auto_thought: bool = False):
@@ -55,7 +44,7 @@ def test_fit_gate_writes_a_gate_the_encoder_decides_with(tmp_path):
     folder, report, texts = _held_out(tmp_path)
     model = build_tiny_model(tmp_path / "model")
     args = ["model", "fit-gate", str(model), "--report", str(report), "--dataset", str(folder), "--set", "folds=4"]
-    result = CliRunner().invoke(_app(), args)
+    result = CliRunner().invoke(app_with(register), args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])  # after the weight-loading bar (stderr)
     assert summary["queries"] == 16 and summary["think_examples"] == 8 and summary["dataset"] == "tiny"
@@ -72,12 +61,13 @@ def test_fit_gate_refuses_a_report_whose_skip_system_thought(tmp_path):
     folder, report, _ = _held_out(tmp_path, auto_thought=True)
     model = build_tiny_model(tmp_path / "model")
     result = CliRunner().invoke(
-        _app(), ["model", "fit-gate", str(model), "--report", str(report), "--dataset", str(folder)]
+        app_with(register), ["model", "fit-gate", str(model), "--report", str(report), "--dataset", str(folder)]
     )
     assert result.exit_code == 2
     assert "close_threshold=0" in result.output and "per_query.parquet" in result.output
     assert not (model / THINK_GATE_FILE).exists()
-    result = CliRunner().invoke(_app(), ["model", "fit-gate", str(model), "--report", str(tmp_path / "none")])
+    args = ["model", "fit-gate", str(model), "--report", str(tmp_path / "none")]
+    result = CliRunner().invoke(app_with(register), args)
     assert result.exit_code == 2 and "no per_query.parquet" in result.output
 
 

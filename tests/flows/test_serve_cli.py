@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import typer
 from typer.testing import CliRunner
 
 from o1embed.flows.cli.serve import register
 from tests.trainer.tiny import build_tiny_model
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    register(app)
-    return app
+from tests.typer_app import app_with
 
 
 def test_serve_passes_set_fields_to_the_encoder(tmp_path, monkeypatch):
@@ -28,9 +17,9 @@ def test_serve_passes_set_fields_to_the_encoder(tmp_path, monkeypatch):
     monkeypatch.setattr("o1embed.trainer.serving.app.build_app", lambda enc, cfg: served.update(encoder=enc) or "app")
     model = build_tiny_model(tmp_path / "model")
     args = ["serve", str(model), "--port", "0", "--set", "decider=gate", "--set", "close_threshold=0.6"]
-    result = CliRunner().invoke(_app(), args)
+    result = CliRunner().invoke(app_with(register), args)
     assert result.exit_code == 0, result.output
     cfg = served["encoder"].config
     assert (cfg.decider, cfg.close_threshold, cfg.query_batch_size) == ("gate", 0.6, 64)
-    bad = CliRunner().invoke(_app(), ["serve", str(model), "--set", "decider=coin"])
+    bad = CliRunner().invoke(app_with(register), ["serve", str(model), "--set", "decider=coin"])
     assert bad.exit_code == 2 and "decider" in bad.output
