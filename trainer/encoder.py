@@ -284,8 +284,9 @@ class O1Encoder:
         m = c.thoughts if num_thoughts is None else int(num_thoughts)
         decider = c.decider if decider is None else decider
         gate = self.gate if mode == "auto" and decider == "gate" else None
-        threshold = close_threshold if close_threshold is not None else c.close_threshold
-        threshold = self.auto_threshold(decider) if threshold is None else float(threshold)
+        threshold = 0.0  # only auto mode has one
+        if mode == "auto":
+            threshold = self.auto_threshold(decider) if close_threshold is None else float(close_threshold)
         alpha = c.fusion_alpha if fusion_alpha is None else float(fusion_alpha)
         if m < 1 or not 0.0 <= threshold <= 1.0 or not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"need num_thoughts >= 1 and 0 <= threshold, alpha <= 1 (got {m}, {threshold}, {alpha})")

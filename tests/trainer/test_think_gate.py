@@ -103,6 +103,8 @@ def test_auto_with_the_gate_skips_where_the_gate_says_and_thinks_elsewhere(tiny_
     assert all(r.thought for r in gated.records)
     enc.encode_queries(QUERIES, think="auto", close_threshold=0.0)  # the close decider is unchanged
     assert not any(r.thought for r in enc.records) and enc.auto_threshold() == 0.5
+    no_gate = encoder(tiny_model_dir, tmp_path, decider="gate")  # only auto mode needs the gate
+    assert no_gate.encode_queries(QUERIES[:2], think="always").shape == (2, enc.model.dim)
 
 
 @pytest.mark.slow
