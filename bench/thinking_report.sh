@@ -3,7 +3,8 @@
 #   thinking_dataset RUN                  synthesize the 809-query K = 6 dataset into RUN/data and run the outside
 #                                         check into RUN/check.json (resumes; skipped once check.json exists)
 #   thinking_train DATA OUT [ARG ...]     200 LoRA steps of cpu-small-long-query on the dataset version under DATA
-#                                         into the run folder OUT (resumes; skipped once OUT/result.json exists)
+#                                         into the run folder OUT, preparing the backbone first where the data root
+#                                         lacks it (resumes; skipped once OUT/result.json exists)
 #   thinking_report MODEL OUT [ARG ...]   evaluate the five sets with every thinking mode (extra ARGs are passed on,
 #                                         e.g. --set close_threshold=0.9)
 #   copy_figures MODEL_RUN REPORT DOCS    copy the run's training files and the report's figures to DOCS
@@ -54,6 +55,8 @@ thinking_train() {
     shift 2
     if [ -f "$out/result.json" ]; then return; fi
     stage train
+    # the backbone the preset trains (skipped when <data root>/models already holds it): a fresh data root has none
+    o1embed model prepare > /dev/null
     o1embed train --preset cpu-small-long-query --data-root "$data" --dataset scifact --split train --steps 200 \
         "$@" --output "$out"
 }

@@ -103,7 +103,9 @@ class DenseRetriever:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return L2-normalised float32 embeddings ``(n, dim)``."""
         if not texts:
-            dim = self.model.get_sentence_embedding_dimension()
+            # sentence-transformers 5.4 renamed the method (the old name warns, and goes at the next major)
+            dimension = getattr(self.model, "get_embedding_dimension", None)
+            dim = (dimension or self.model.get_sentence_embedding_dimension)()
             return np.zeros((0, dim), dtype=np.float32)
         emb = self.model.encode(
             list(texts),
