@@ -55,4 +55,5 @@ cp "$RUN/threshold.txt" "$RUN/gate.json" "$RUN/holdout_gate_ceiling.txt" "$DOCS/
 cp "$RUN/model/model/think_gate.json" "$DOCS/"
 cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
 cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"
+cp "$DATA_RUN/expert_responses.parquet" "$THINKING_RESPONSES"  # the next fresh data root asks the expert nothing
 stage done

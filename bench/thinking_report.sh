@@ -1,7 +1,9 @@
 # Sourced by bench/thinking_real_run.sh, bench/decision_run.sh and bench/gate_run.sh: issue 14's dataset and report,
 # the same sets, systems and settings in every run, so the runs stay comparable.
 #   thinking_dataset RUN                  synthesize the 809-query K = 6 dataset into RUN/data and run the outside
-#                                         check into RUN/check.json (resumes; skipped once check.json exists)
+#                                         check into RUN/check.json (resumes; skipped once check.json exists);
+#                                         the expert's response cache is seeded from $THINKING_RESPONSES and
+#                                         exported, whole, to RUN/expert_responses.parquet
 #   thinking_train DATA OUT [ARG ...]     200 LoRA steps of cpu-small-long-query on the dataset version under DATA
 #                                         into the run folder OUT, preparing the backbone first where the data root
 #                                         lacks it (resumes; skipped once OUT/result.json exists)
@@ -22,6 +24,8 @@ export RAY_health_check_timeout_ms=${RAY_health_check_timeout_ms:-60000}
 export RAY_health_check_failure_threshold=${RAY_health_check_failure_threshold:-30}
 stage() { echo "=== $(date -u +%FT%TZ) $*"; }
 
+# every response the dataset's synthesis asked the expert for (o1embed llm cache-export; copied there by gate_run.sh)
+THINKING_RESPONSES=docs/results/thinking-809/expert_responses.parquet
 THINKING_SETS=(scifact birco_arguana birco_clinical_trial birco_relic cisi)
 THINKING_SYSTEMS=(bm25 minilm trained-never trained-always trained-auto trained-auto-fused trained-auto-query
     bm25-thought bm25-thought-auto)
@@ -42,8 +46,15 @@ block |= {"output_dir": f"{sys.argv[1]}/data", "parallel_shards": 1}
 Path(sys.argv[1], "synthesis.yaml").write_text(yaml.safe_dump(block, sort_keys=False))
 EOF
     if [ -f "$run/check.json" ]; then return; fi
+    # The expert's responses of an earlier run, committed beside its figures: a fresh data root asks the expert
+    # only what they lack (the prefill is 4,854 requests, ~5 h of these 2 cores).
+    if [ -f "$THINKING_RESPONSES" ]; then
+        stage "seed the expert's response cache from $THINKING_RESPONSES"
+        o1embed llm cache-import "$THINKING_RESPONSES"
+    fi
     echo "=== $(date -u +%FT%TZ) expert requests (cache prefill)"
     python bench/candidate_study_prefill.py 809 paper-k6
+    o1embed llm cache-export "$run/expert_responses.parquet"
     echo "=== $(date -u +%FT%TZ) synthesize"
     o1embed synthesize --config "$run/synthesis.yaml" > "$run/synthesize.json"
     echo "=== $(date -u +%FT%TZ) outside check"

@@ -1,12 +1,22 @@
-"""``o1embed llm serve``: run the embedded expert LLM server in the foreground."""
+"""``o1embed llm``: the expert LLM.
+
+- ``serve``: run the embedded expert LLM server in the foreground.
+- ``cache-export OUT`` / ``cache-import FILE``: move the expert's response cache as one Parquet file (see
+  :mod:`o1embed.tasks.llm_cache`), e.g. to start a fresh data root with an earlier run's responses.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
 
+from o1embed.tasks.errors import InputError
+from o1embed.tasks.llm_cache import ResponseCache
 from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
+
+_CACHE_DIR_HELP = "Response cache folder (default: <data root>/cache/llm, where synthesis looks)."
 
 
 def register(app: typer.Typer) -> None:
@@ -29,5 +39,27 @@ def register(app: typer.Typer) -> None:
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
+
+    @llm.command("cache-export")
+    def cache_export(
+        out: Path = typer.Argument(..., help="Parquet file to write (replaced atomically)."),
+        cache_dir: Path = typer.Option(None, help=_CACHE_DIR_HELP),
+    ) -> None:
+        """Write every cached expert response to one Parquet file; print what was written as JSON."""
+        result = ResponseCache(cache_dir or ResponseCache.default_dir()).export_parquet(out)
+        typer.echo(result.model_dump_json(indent=2))
+
+    @llm.command("cache-import")
+    def cache_import(
+        file: Path = typer.Argument(..., help="A Parquet file written by `o1embed llm cache-export`."),
+        cache_dir: Path = typer.Option(None, help=_CACHE_DIR_HELP),
+    ) -> None:
+        """Add the file's responses that the cache lacks (a bad file changes nothing); print the counts as JSON."""
+        try:
+            result = ResponseCache(cache_dir or ResponseCache.default_dir()).import_parquet(file)
+        except InputError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(result.model_dump_json(indent=2))
 
     app.add_typer(llm, name="llm")

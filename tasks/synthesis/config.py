@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from o1embed.tasks.llm_cache import ResponseCache
 from o1embed.tasks.llm_client import LLMConfig, SamplingConfig
-from o1embed.tasks.paths import cache_root, runs_root
+from o1embed.tasks.paths import runs_root
 from o1embed.tasks.prompts import PromptConfig
 from o1embed.tasks.versioning import RUN_ONLY
 
@@ -60,4 +61,4 @@ class SynthesisConfig(BaseModel):
         if self.output_dir is None:
             self.output_dir = str(runs_root() / self.dataset_name)
         if self.cache_dir is None:
-            self.cache_dir = str(cache_root() / "llm")
+            self.cache_dir = str(ResponseCache.default_dir())
