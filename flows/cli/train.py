@@ -52,7 +52,9 @@ def register(app: typer.Typer) -> None:
             help="A report of the run's held-out queries with trained-always and trained-auto at close_threshold=0.",
         ),
         dataset: str = typer.Option(None, help="The report's dataset (name or BEIR folder); default: its only one."),
-        metric: str = typer.Option("ndcg_at_10", help="Per-query metric whose difference is the gain."),
+        metric: str = typer.Option(
+            "ndcg_at_10", help="Per-query column whose difference is the gain (rr: reciprocal rank, no cut-off)."
+        ),
         dtype: str = typer.Option("auto", help="Precision of the prompt pass: the report's (e.g. bfloat16)."),
         sets: list[str] = typer.Option([], "--set", help="Any GateFitConfig field: --set margin=0.05."),
     ) -> None:

@@ -6,6 +6,8 @@ is the difference of a metric between the two::
 
     gain = metric(trained-always) - metric(trained-auto at threshold 0)
 
+The metric is nDCG@10 by default; ``rr`` (the reciprocal rank over every retrieved document) ties on fewer queries
+(in decision-809's held-out report 103 of 158 queries tied on nDCG@10), so it gives a gate more to learn from.
 These gains are what a think gate is fitted on (``trainer.think_gate``, through ``o1embed model fit-gate``) and
 what bounds any gate (``bench/gate_ceiling.py``). Run the report on queries the model never trained on (a training
 run's ``holdout.parquet`` with ``split=train``), so the gains are not the training set's.

@@ -41,6 +41,7 @@ PER_QUERY = pa.schema(
         ("ndcg_at_10", pa.float64()),
         ("recall_at_100", pa.float64()),
         ("mrr_at_10", pa.float64()),
+        ("rr", pa.float64()),  # reciprocal rank over all top_k retrieved (not reported; a think gate's dense label)
         ("n_relevant", pa.int32()),  # judged documents with grade >= 1 in the searched corpus
         ("top_doc_ids", pa.list_(pa.string())),  # the 10 best documents, in trec_eval order
         ("thoughts", pa.list_(pa.string())),  # the thoughts used (thinking systems), else null

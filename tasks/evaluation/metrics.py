@@ -2,6 +2,10 @@
 
 ``trec_eval`` has no cut-off for the reciprocal rank, so MRR@10 is trec_eval's ``recip_rank`` over each query's
 top 10, taken in trec_eval's own order (score descending, ties by document id descending), as BEIR does.
+Each query also gets ``rr``, trec_eval's ``recip_rank`` over every retrieved document (the report's ``top_k``, 100
+by default). It is not a report column: it is the denser per-query signal (a first relevant document moving from
+rank 40 to 12 changes it, and no cut-off metric) that a think gate can be fitted on
+(``o1embed model fit-gate --metric rr``).
 ``ignore_identical_ids`` drops every retrieved document whose id equals the query id before scoring (BEIR's rule
 for ArguAna, where the query argument is itself in the corpus).
 
@@ -72,8 +76,8 @@ def evaluate_run(
         ndcg_k, recall_k, mrr_k: the cut-offs (10, 100, 10 by default; the column names keep those defaults).
 
     Returns:
-        ``{query_id: {"ndcg_at_10": ..., "recall_at_100": ..., "mrr_at_10": ...}}`` for every query of ``qrels``;
-        a query the run does not answer scores 0.
+        ``{query_id: {"ndcg_at_10": ..., "recall_at_100": ..., "mrr_at_10": ..., "rr": ...}}`` for every query of
+        ``qrels`` (``rr``: the reciprocal rank over the whole run); a query the run does not answer scores 0.
     """
     qrels = {q: {d: int(g) for d, g in docs.items()} for q, docs in qrels.items()}
     run = {q: {d: float(s) for d, s in docs.items()} for q, docs in run.items() if q in qrels}
@@ -81,14 +85,16 @@ def evaluate_run(
         run = drop_identical_ids(run)
     run = {q: docs for q, docs in run.items() if docs}
     keys = {"ndcg_at_10": f"ndcg_cut_{ndcg_k}", "recall_at_100": f"recall_{recall_k}"}
-    main = pytrec_eval.RelevanceEvaluator(qrels, {f"ndcg_cut.{ndcg_k}", f"recall.{recall_k}"}).evaluate(run)
+    measures = {f"ndcg_cut.{ndcg_k}", f"recall.{recall_k}", "recip_rank"}
+    main = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
     top = {q: dict(trec_order(docs)[:mrr_k]) for q, docs in run.items()}
-    rr = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top)
+    top_rr = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top)
     out: dict[str, dict[str, float]] = {}
     for q in qrels:
         m = main.get(q, {})
         out[q] = {col: float(m.get(key, 0.0)) for col, key in keys.items()}
-        out[q]["mrr_at_10"] = float(rr.get(q, {}).get("recip_rank", 0.0))
+        out[q]["mrr_at_10"] = float(top_rr.get(q, {}).get("recip_rank", 0.0))
+        out[q]["rr"] = float(m.get("recip_rank", 0.0))
     return out
 
 

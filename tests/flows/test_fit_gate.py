@@ -97,6 +97,9 @@ def test_a_real_held_out_report_gives_the_gains_and_the_gate_system_decides_with
     per_query = pl.from_arrow(result.per_query) if isinstance(result.per_query, pa.Table) else result.per_query
     gains = thinking_gains(per_query, "tiny")
     assert gains.height == 8 and np.isfinite(gains["gain"].to_numpy()).all()
+    dense = thinking_gains(per_query, "tiny", metric="rr")  # the uncut reciprocal rank: `fit-gate --metric rr`
+    assert dense["query_id"].to_list() == gains["query_id"].to_list()
+    assert (per_query["rr"] >= per_query["mrr_at_10"]).all()
     gated = per_query.filter(pl.col("system") == "trained-auto-gate")
     always = per_query.filter(pl.col("system") == "trained-always")
     assert gated["thought"].all() and gated["top_doc_ids"].to_list() == always["top_doc_ids"].to_list()

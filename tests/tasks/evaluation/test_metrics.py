@@ -30,7 +30,7 @@ def test_hand_checkable_toy_case():
     assert got["q1"]["mrr_at_10"] == pytest.approx(0.5)
     assert got["q1"]["ndcg_at_10"] == pytest.approx(1 / math.log2(3))
     assert got["q1"]["recall_at_100"] == pytest.approx(1.0)
-    assert got["q2"] == {"ndcg_at_10": 0.0, "recall_at_100": 0.0, "mrr_at_10": 0.0}
+    assert got["q2"] == {"ndcg_at_10": 0.0, "recall_at_100": 0.0, "mrr_at_10": 0.0, "rr": 0.0}
     # trec_eval's nDCG uses the grade as the gain: DCG = 2/log2(2) + 1/log2(4); ideal = 2/log2(2) + 1/log2(3)
     assert got["q3"]["ndcg_at_10"] == pytest.approx((2 + 1 / 2) / (2 + 1 / math.log2(3)))
     assert got["q3"]["mrr_at_10"] == pytest.approx(1.0)
@@ -66,6 +66,14 @@ def test_mrr_cutoff_follows_trec_eval_tie_order():
     assert full["q"]["recip_rank"] == pytest.approx(1 / 12)
     assert evaluate_run({"q": {"d00": 1}}, run)["q"]["mrr_at_10"] == 0.0
     assert evaluate_run({"q": {"d02": 1}}, run)["q"]["mrr_at_10"] == pytest.approx(1 / 10)
+
+
+def test_rr_has_no_cutoff():
+    # the same 12 ties: d00 is 12th, outside MRR@10 but inside rr (trec_eval's recip_rank over the whole run)
+    run = {"q": {f"d{i:02d}": 1.0 for i in range(12)}}
+    got = evaluate_run({"q": {"d00": 1}}, run)["q"]
+    assert (got["mrr_at_10"], got["rr"]) == (0.0, pytest.approx(1 / 12))
+    assert evaluate_run({"q": {"d05": 1}}, run)["q"]["rr"] == pytest.approx(1 / 7)
 
 
 def test_ignore_identical_ids():
