@@ -8,7 +8,9 @@
 #      threshold 0 (the skip vector): the model's own per-query gains of thinking; its cost-quality sweep also gives
 #      p_close's threshold (bench/pick_threshold.py), as in decision-809;
 #   4. `o1embed model fit-gate`: the gate on the hidden state at <thought>, fitted on those gains, its threshold
-#      chosen out of fold; gate.json holds the fit's cross-validated AUC and gain;
+#      chosen out of fold; gate.json holds the fit's cross-validated AUC and gain. The gain is GATE_METRIC's
+#      (default rr, the reciprocal rank over the top 100: on nDCG@10, 103 of decision-809's 158 held-out queries tie,
+#      which leaves a 576-wide logistic gate 55 examples that say anything; GATE_METRIC=ndcg_at_10 for the other);
 #   5. the same report as the earlier runs, plus `trained-auto-gate`, and bench/thinking_target.py's verdict with
 #      the gate as a third candidate; bench/gate_ceiling.py on the held-out gains (what a perfect gate would add).
 # Every stage resumes (cached responses, newest checkpoint, cached document vectors and thoughts); a stage whose
@@ -39,7 +41,8 @@ python bench/gate_ceiling.py "$RUN/holdout_report" | tee "$RUN/holdout_gate_ceil
 
 if [ ! -f "$RUN/model/model/think_gate.json" ] || [ ! -s "$RUN/gate.json" ]; then
     stage "fit the think gate"
-    o1embed model fit-gate "$RUN/model/model" --report "$RUN/holdout_report" --dtype bfloat16 | tee "$RUN/gate.json"
+    o1embed model fit-gate "$RUN/model/model" --report "$RUN/holdout_report" --dtype bfloat16 \
+        --metric "${GATE_METRIC:-rr}" | tee "$RUN/gate.json"
 fi
 
 if [ ! -f "$RUN/report/report.md" ]; then
