@@ -40,8 +40,21 @@ class LlamaServerConfig(BaseModel):
     host: str = Field("127.0.0.1", description="Listen address (loopback only by default).")
     port: int | None = Field(None, description="Port; None picks a free one.")
     n_ctx: int = Field(2048, ge=256, description="Context window.")
-    n_threads: int | None = Field(None, description="CPU threads; None lets llama.cpp decide.")
+    n_threads: int | None = Field(
+        None,
+        ge=1,
+        description="CPU threads of generation; None: every core this process may use (llama-cpp-python's own "
+        "default, half the cores, left generation on one core of two: 3.65 s against 2.85 s for a 411-token prompt "
+        "and 80 new tokens of SmolLM2-135M).",
+    )
     startup_timeout_s: float = Field(180.0, gt=0, description="How long to wait for readiness.")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it, else every core)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -94,9 +107,7 @@ class LlamaServer:
             self.config.model_alias,
         ]
         cmd += ["--host", self.config.host, "--port", str(self.port), "--n_ctx", str(self.config.n_ctx)]
-        cmd += ["--verbose", "False"]
-        if self.config.n_threads:
-            cmd += ["--n_threads", str(self.config.n_threads)]
+        cmd += ["--verbose", "False", "--n_threads", str(self.config.n_threads or usable_cores())]
         return cmd
 
     def start(self) -> LlamaServer:

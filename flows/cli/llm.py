@@ -28,9 +28,10 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Listen address."),
         port: int = typer.Option(None, help="Port (default: a free one)."),
         n_ctx: int = typer.Option(2048, help="Context window."),
+        n_threads: int = typer.Option(None, help="Generation threads (default: every usable core)."),
     ) -> None:
         """Serve the GGUF model at an OpenAI-compatible endpoint until interrupted."""
-        cfg = LlamaServerConfig(model_path=model_path, host=host, port=port, n_ctx=n_ctx)
+        cfg = LlamaServerConfig(model_path=model_path, host=host, port=port, n_ctx=n_ctx, n_threads=n_threads)
         with LlamaServer(cfg) as server:
             typer.echo(f"OPENAI_BASE_URL={server.base_url}")
             typer.echo(f"model={server.model_name}", err=True)
