@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write every cached expert response to one Parquet file; print what was written as JSON."""
         result = ResponseCache(cache_dir or ResponseCache.default_dir()).export_parquet(out)
-        typer.echo(result.model_dump_json(indent=2))
+        typer.echo(result.model_dump_json(indent=2, exclude={"added", "present"}))
 
     @llm.command("cache-import")
     def cache_import(
@@ -61,6 +61,6 @@ def register(app: typer.Typer) -> None:
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        typer.echo(result.model_dump_json(indent=2))
+        typer.echo(result.model_dump_json(indent=2, exclude={"unreadable"}))
 
     app.add_typer(llm, name="llm")
