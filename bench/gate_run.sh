@@ -6,7 +6,8 @@
 #      capacity in decision-809), with 20% of the query ids held out (`holdout_share=0.2`), ~45 min on 2 cores;
 #   3. a report on the held-out training queries with `trained-always` (the thought vector) and `trained-auto` at
 #      threshold 0 (the skip vector): the model's own per-query gains of thinking; its cost-quality sweep also gives
-#      p_close's threshold (bench/pick_threshold.py), as in decision-809;
+#      p_close's threshold (bench/pick_threshold.py), as in decision-809, and at that threshold the fusion weight of
+#      trained-auto-fused (bench/pick_fusion.py; the earlier runs fixed alpha at 0.5);
 #   4. `o1embed model fit-gate`: the gate on the hidden state at <thought>, fitted on those gains, its threshold
 #      chosen out of fold; gate.json holds the fit's cross-validated AUC and gain. The gain is GATE_METRIC's
 #      (default rr, the reciprocal rank over the top 100: on nDCG@10, 103 of decision-809's 158 held-out queries tie,
@@ -37,6 +38,8 @@ if [ ! -f "$RUN/holdout_report/report.md" ]; then
 fi
 python bench/pick_threshold.py "$RUN/holdout_report/cost_quality.parquet" | tee "$RUN/threshold.txt"
 THRESHOLD=$(tail -1 "$RUN/threshold.txt" | cut -d= -f2)
+python bench/pick_fusion.py "$RUN/holdout_report/cost_quality.parquet" --threshold "$THRESHOLD" | tee "$RUN/fusion.txt"
+ALPHA=$(tail -1 "$RUN/fusion.txt" | cut -d= -f2)
 python bench/gate_ceiling.py "$RUN/holdout_report" | tee "$RUN/holdout_gate_ceiling.txt"
 
 if [ ! -f "$RUN/model/model/think_gate.json" ] || [ ! -s "$RUN/gate.json" ]; then
@@ -47,14 +50,15 @@ fi
 
 if [ ! -f "$RUN/report/report.md" ]; then
     stage evaluate
-    thinking_report "$RUN/model/model" "$RUN/report" --set "close_threshold=$THRESHOLD" --system trained-auto-gate
+    thinking_report "$RUN/model/model" "$RUN/report" --set "close_threshold=$THRESHOLD" --set "fusion_alpha=$ALPHA" \
+        --system trained-auto-gate
 fi
 stage "the target (issue 14, must-show 4)"
 python bench/thinking_target.py "$RUN/report" --in-domain scifact | tee "$RUN/report/target.txt"
 stage "copy the figures to docs/results/gate-809"
 DOCS=docs/results/gate-809
 copy_figures "$RUN/model" "$RUN/report" "$DOCS"  # makes $DOCS
-cp "$RUN/threshold.txt" "$RUN/gate.json" "$RUN/holdout_gate_ceiling.txt" "$DOCS/"
+cp "$RUN/threshold.txt" "$RUN/fusion.txt" "$RUN/gate.json" "$RUN/holdout_gate_ceiling.txt" "$DOCS/"
 cp "$RUN/model/model/think_gate.json" "$DOCS/"
 cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
 cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"

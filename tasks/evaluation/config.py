@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -298,6 +298,12 @@ class EvalConfig(BaseModel):
             1.0,
         ],
         description="Thresholds of the sweep (a query skips its thought when p_close >= threshold).",
+    )
+    cost_quality_alphas: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        description="Fusion weights swept with every threshold (rows point='fused': normalize(alpha * never + "
+        "(1 - alpha) * auto), what trained-auto-fused retrieves with); choose fusion_alpha on held-out training "
+        "queries with bench/pick_fusion.py, never on the test sets. [] = none.",
     )
     in_domain: list[str] | None = Field(
         default=None,

@@ -56,8 +56,9 @@ COST_QUALITY = pa.schema(
     [
         ("dataset", pa.string()),
         ("system", pa.string()),
-        ("point", pa.string()),  # never | always | auto
-        ("threshold", pa.float64()),  # auto: the close threshold; else null
+        ("point", pa.string()),  # never | always | auto | fused
+        ("threshold", pa.float64()),  # auto, fused: the close threshold; else null
+        ("fusion_alpha", pa.float64()),  # fused: the weight of the bare-query vector; else null
         ("thought_share", pa.float64()),
         ("ndcg_at_10", pa.float64()),
     ]
@@ -105,6 +106,7 @@ def evaluate_systems(
     top_k: int,
     sweep_system: str | None = None,
     thresholds: list[float] | None = None,
+    alphas: list[float] | None = None,
 ) -> DatasetResult:
     """Run each system on ``data`` and score it per query.
 
@@ -114,6 +116,7 @@ def evaluate_systems(
         top_k: documents kept per query (one more is retrieved when identical ids are dropped).
         sweep_system: the auto system whose threshold is swept for the cost-quality plot (None: no sweep).
         thresholds: the sweep's thresholds.
+        alphas: the fusion weights swept with every threshold (``fused`` rows).
 
     Raises:
         ConfigError: a system returned results for the wrong number of queries.
@@ -164,7 +167,7 @@ def evaluate_systems(
     sweep: list[dict[str, Any]] = []
     for system in systems:
         if sweep_system and system.spec.name == sweep_system and hasattr(system, "cost_quality"):
-            sweep = system.cost_quality(data, k, list(thresholds or []))
+            sweep = system.cost_quality(data, k, list(thresholds or []), list(alphas or []))
             if not sweep:
                 log.info("%s: the encoder reports no close probabilities; no cost-quality sweep", sweep_system)
     info = dataset_info(data)
@@ -206,4 +209,5 @@ def evaluate_folder(
         config.top_k,
         sweep_system=config.cost_quality_system,
         thresholds=config.cost_quality_thresholds,
+        alphas=config.cost_quality_alphas,
     )

@@ -252,6 +252,13 @@ def thinking_cost_lines(report: EvalReport, chart_name: str = "cost_quality.png"
             "",
             f"![nDCG@10 against the share of queries that thought]({chart_name})",
         ]
+        if "fusion_alpha" in cq.columns and cq["fusion_alpha"].is_not_null().any():
+            lines += [
+                "",
+                "`cost_quality.parquet` also holds a `fused` row per (threshold, alpha): the nDCG@10 of "
+                "`normalize(alpha * never + (1 - alpha) * auto)`. On held-out queries, `bench/pick_fusion.py` "
+                "chooses `fusion_alpha` from it.",
+            ]
     return lines
 
 

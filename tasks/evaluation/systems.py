@@ -112,17 +112,24 @@ class EncoderSystem:
         cfg = self.resources.config
         return dense_search(queries, docs, k, faiss_threshold=cfg.faiss_threshold, index_factory=cfg.faiss_index)
 
-    def cost_quality(self, data: EvalData, k: int, thresholds: list[float]) -> list[dict[str, Any]]:
+    def cost_quality(
+        self, data: EvalData, k: int, thresholds: list[float], alphas: list[float] = ()
+    ) -> list[dict[str, Any]]:
         """nDCG@10 against the share of queries that thought, as auto mode's threshold sweeps.
 
         Two encoder calls serve every threshold: ``always`` (each query's thought vector) and ``auto`` at
         threshold 0 (each query's close probability and skip vector). Auto at threshold ``t`` uses the skip vector
         where ``p_close >= t`` and the thought vector elsewhere, which is what the encoder does in one call. Rows
-        for ``never`` (share 0) and ``always`` (share 1) are added. The sweep is of the unfused vectors.
+        for ``never`` (share 0) and ``always`` (share 1) are added. Those rows are of the unfused vectors.
+
+        With ``alphas``, each (threshold, alpha) also gets a ``fused`` row: ``normalize(alpha * never + (1 - alpha)
+        * auto)``, the vector ``trained-auto-fused`` would retrieve with at that threshold and ``fusion_alpha``
+        (``never`` is the bare-query pass, which the encoder's query-only vector equals). On held-out queries this
+        chooses the fusion weight (``bench/pick_fusion.py``) at no encoder cost.
 
         Returns:
-            Rows ``{"dataset", "system", "point", "threshold", "thought_share", "ndcg_at_10"}``; empty when the
-            encoder reports no close probabilities.
+            Rows ``{"dataset", "system", "point", "threshold", "fusion_alpha", "thought_share", "ndcg_at_10"}``;
+            empty when the encoder reports no close probabilities.
         """
         spec = self.spec.model_copy(update={"fusion_alpha": None})
         skip = self.resources.query_vectors(spec.model_copy(update={"think": "auto", "close_threshold": 0.0}), data)
@@ -163,6 +170,13 @@ class EncoderSystem:
                 {**base, "point": "auto", "threshold": float(t), "thought_share": float(thinks.mean()),
                  "ndcg_at_10": ndcg(vectors)}
             )  # fmt: skip
+            for a in sorted(set(alphas)):
+                fused = a * never.vectors + (1 - a) * vectors  # (n_queries, dim)
+                fused /= np.linalg.norm(fused, axis=1, keepdims=True)
+                rows.append(
+                    {**base, "point": "fused", "threshold": float(t), "fusion_alpha": float(a),
+                     "thought_share": float(thinks.mean()), "ndcg_at_10": ndcg(fused)}
+                )  # fmt: skip
         return rows
 
 

@@ -82,7 +82,7 @@ def test_thinking_mode_systems_on_smollm2(tmp_path):
     assert set(d["system"]) == {"trained-always", "trained-auto", "trained-auto-fused"}
     assert d["p_value"].is_between(0, 1).all() and (d["better"] + d["worse"] + d["tied"] == 5).all()
     cq = report.cost_quality
-    assert set(cq["point"]) == {"never", "always", "auto"}
+    assert set(cq["point"]) == {"never", "always", "auto", "fused"}
     auto = cq.filter(pl.col("point") == "auto").sort("threshold")
     assert auto["thought_share"].to_list()[0] == 0.0 and auto["thought_share"].to_list()[-1] == 1.0
     assert (tmp_path / "report" / "cost_quality.png").is_file()

@@ -70,6 +70,13 @@ def test_cost_quality_sweep_and_plot(report):
     assert by_t[1.0]["ndcg_at_10"] == pytest.approx(points["always"])
     auto = report.summary.filter((pl.col("dataset") == "toy") & (pl.col("system") == "trained-auto"))
     assert by_t[0.5]["ndcg_at_10"] == pytest.approx(auto["ndcg_at_10"][0])  # the sweep reproduces the system
+    fused = toy.filter(pl.col("point") == "fused")
+    assert fused.height == 3 * 9 and fused["fusion_alpha"].is_between(0.1, 0.9).all()
+    assert toy.filter(pl.col("point") != "fused")["fusion_alpha"].is_null().all()
+    row = fused.filter((pl.col("threshold") == 0.5) & (pl.col("fusion_alpha") == 0.5))
+    system = report.summary.filter((pl.col("dataset") == "toy") & (pl.col("system") == "trained-auto-fused"))
+    assert row["ndcg_at_10"][0] == pytest.approx(system["ndcg_at_10"][0])  # the fused sweep reproduces the system
+    assert "bench/pick_fusion.py" in report.markdown
     png = report.paths["cost_quality_chart"]
     assert png.read_bytes()[:4] == b"\x89PNG" and "cost_quality.png" in report.markdown
     assert report.paths["cost_quality"].is_file()
