@@ -43,18 +43,10 @@ class LlamaServerConfig(BaseModel):
     n_threads: int | None = Field(
         None,
         ge=1,
-        description="CPU threads of generation; None: every core this process may use (llama-cpp-python's own "
-        "default, half the cores, left generation on one core of two: 3.65 s against 2.85 s for a 411-token prompt "
-        "and 80 new tokens of SmolLM2-135M).",
+        description="CPU threads of generation; None: llama-cpp-python's default (half the cores). All cores "
+        "measured no faster on 2 cores (bench/expert_threads.py: expert_threads_speedup=0.995).",
     )
     startup_timeout_s: float = Field(180.0, gt=0, description="How long to wait for readiness.")
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform tells it, else every core)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -107,7 +99,9 @@ class LlamaServer:
             self.config.model_alias,
         ]
         cmd += ["--host", self.config.host, "--port", str(self.port), "--n_ctx", str(self.config.n_ctx)]
-        cmd += ["--verbose", "False", "--n_threads", str(self.config.n_threads or usable_cores())]
+        cmd += ["--verbose", "False"]
+        if self.config.n_threads:
+            cmd += ["--n_threads", str(self.config.n_threads)]
         return cmd
 
     def start(self) -> LlamaServer:

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Listen address."),
         port: int = typer.Option(None, help="Port (default: a free one)."),
         n_ctx: int = typer.Option(2048, help="Context window."),
-        n_threads: int = typer.Option(None, help="Generation threads (default: every usable core)."),
+        n_threads: int = typer.Option(None, help="Generation threads (default: llama-cpp-python's, half the cores)."),
     ) -> None:
         """Serve the GGUF model at an OpenAI-compatible endpoint until interrupted."""
         cfg = LlamaServerConfig(model_path=model_path, host=host, port=port, n_ctx=n_ctx, n_threads=n_threads)

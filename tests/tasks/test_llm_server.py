@@ -6,7 +6,7 @@ import openai
 import pytest
 
 from o1embed.tasks.errors import ConfigError
-from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig, usable_cores
+from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
 
 
 @pytest.mark.real
@@ -26,16 +26,12 @@ def test_embedded_server_starts_answers_and_stops():
     assert server.proc.poll() is not None and not server.ready()
 
 
-def test_generation_uses_every_usable_core_unless_told(tmp_path):
+def test_generation_threads_are_passed_only_when_set(tmp_path):
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"")
-
-    def threads(**cfg):
-        cmd = LlamaServer(LlamaServerConfig(model_path=str(gguf), **cfg)).command()
-        return int(cmd[cmd.index("--n_threads") + 1])
-
-    assert threads() == usable_cores() >= 1  # not llama-cpp-python's half
-    assert threads(n_threads=3) == 3
+    assert "--n_threads" not in LlamaServer(LlamaServerConfig(model_path=str(gguf))).command()
+    cmd = LlamaServer(LlamaServerConfig(model_path=str(gguf), n_threads=3)).command()
+    assert cmd[cmd.index("--n_threads") + 1] == "3"
     with pytest.raises(ValueError, match="greater than or equal to 1"):
         LlamaServerConfig(n_threads=0)
 
