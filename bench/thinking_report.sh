@@ -47,13 +47,15 @@ Path(sys.argv[1], "synthesis.yaml").write_text(yaml.safe_dump(block, sort_keys=F
 EOF
     if [ -f "$run/check.json" ]; then return; fi
     # The expert's responses of an earlier run, committed beside its figures: a fresh data root asks the expert
-    # only what they lack (the prefill is 4,854 requests, ~5 h of these 2 cores).
+    # only what they lack (the prefill is 4,854 requests, ~3 h of these 2 cores).
     if [ -f "$THINKING_RESPONSES" ]; then
         stage "seed the expert's response cache from $THINKING_RESPONSES"
         o1embed llm cache-import "$THINKING_RESPONSES"
     fi
     echo "=== $(date -u +%FT%TZ) expert requests (cache prefill)"
-    python bench/candidate_study_prefill.py 809 paper-k6
+    # two servers, each on llama-cpp-python's default threads: 1.3x one server's requests per second on 2 cores
+    # (bench/expert_servers.py, docs/results/expert-threads)
+    python bench/candidate_study_prefill.py 809 paper-k6 --servers 2
     o1embed llm cache-export "$run/expert_responses.parquet"
     echo "=== $(date -u +%FT%TZ) synthesize"
     o1embed synthesize --config "$run/synthesis.yaml" > "$run/synthesize.json"

@@ -550,6 +550,36 @@ class ThoughtGenerator:
         return [r for g in done for r in g]
 
 
+async def generate_across(
+    generators: list[ThoughtGenerator], requests: list[ThoughtRequest]
+) -> list[Thought | LLMFailure]:
+    """Spread requests over several endpoints at once; results come back in request order, one per request.
+
+    A query's requests stay on one generator (the i-th query in order of first appearance goes to generator
+    ``i % len(generators)``), so ``use_n`` groups and a server's prompt cache still see them together. Each
+    generator keeps its own concurrency, retries, stats and cache. This is how several single-slot servers (e.g.
+    one embedded llama.cpp process per core pair) share one request list.
+
+    Raises:
+        ValueError: no generator was given.
+        ConfigError: an endpoint refused the key, the permission or the model.
+    """
+    if not generators:
+        raise ValueError("generate_across needs at least one generator")
+    order: dict[str, int] = {}
+    parts: list[list[int]] = [[] for _ in generators]
+    for i, r in enumerate(requests):
+        parts[order.setdefault(r.query_id, len(order)) % len(generators)].append(i)
+    done = await asyncio.gather(
+        *(g.generate([requests[i] for i in idx]) for g, idx in zip(generators, parts, strict=True))
+    )
+    out: list[Thought | LLMFailure | None] = [None] * len(requests)
+    for idx, res in zip(parts, done, strict=True):
+        for i, r in zip(idx, res, strict=True):
+            out[i] = r
+    return out  # type: ignore[return-value]  # every slot is filled: each index is in exactly one part
+
+
 def _groups(requests: list[ThoughtRequest]) -> list[list[ThoughtRequest]]:
     """Runs of consecutive requests of one query with the same prompt (candidate_idx 0, 1, ... in order)."""
     out: list[list[ThoughtRequest]] = []

@@ -18,6 +18,7 @@ from o1embed.tasks.llm_client import (
     Thought,
     ThoughtGenerator,
     ThoughtRequest,
+    generate_across,
 )
 from o1embed.tasks.prompts import PromptConfig, build_messages
 from o1embed.tasks.testing.server_process import fake_openai_server, server_stats
@@ -45,6 +46,19 @@ def test_every_result_is_keyed_to_its_request():
     for q, r in zip(reqs, res, strict=True):
         assert (r.query_id, r.candidate_idx) == (q.query_id, q.candidate_idx)
         assert f"[{q.query}]" in r.thought
+
+
+def test_requests_spread_across_endpoints_come_back_in_order():
+    """Two servers share one request list by query; each query's candidates went to one of them."""
+    with fake_openai_server() as a, fake_openai_server(seed=1) as b:
+        reqs = requests(21)
+        res = asyncio.run(generate_across([generator(a), generator(b)], reqs))
+        calls = [server_stats(u)["calls"] for u in (a, b)]
+    assert [(r.query_id, r.candidate_idx) for r in res] == [(q.query_id, q.candidate_idx) for q in reqs]
+    assert all(f"[{q.query}]" in r.thought for q, r in zip(reqs, res, strict=True))
+    assert calls == [11 * 3, 10 * 3]  # queries 0, 2, ..., 20 to the first; 1, 3, ..., 19 to the second
+    with pytest.raises(ValueError, match="at least one"):
+        asyncio.run(generate_across([], reqs))
 
 
 def test_faults_are_retried_and_failures_recorded_with_reasons():
