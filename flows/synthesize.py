@@ -43,7 +43,7 @@ def synthesize_shard_task(dv, shard: str, query_ids: list[str], cfg: SynthesisCo
         shard,
         query_ids,
         cfg,
-        endpoint.base_url,
+        endpoint.base_urls,
         endpoint.model,
         cfg.llm.resolve_api_key(),
     )
@@ -92,8 +92,10 @@ def synthesize(
             )
             with contextlib.ExitStack() as stack:
                 if endpoint.embedded and plan.pending:  # started only when there is work; stopped before the committee
-                    server = stack.enter_context(LlamaServer(LlamaServerConfig()))
-                    endpoint = endpoint.started(server.base_url)
+                    servers = [
+                        stack.enter_context(LlamaServer(LlamaServerConfig())) for _ in range(cfg.llm.embedded_servers)
+                    ]
+                    endpoint = endpoint.started(*(s.base_url for s in servers))
                 shard_summaries = _run_shards(dv, plan, cfg, endpoint)
             finish_revision(dv, plan, cfg, ingest, endpoint.model, endpoint.public)
         del ingest  # the committee reads the snapshots; these tables would stay in the driver all through it

@@ -33,15 +33,24 @@ class Endpoint:
         base_url: the OpenAI-compatible base URL; None for an embedded server not started yet.
         model: the model name at the endpoint.
         embedded: the endpoint is the llama.cpp server this run starts.
+        replicas: further base URLs serving the same model (the embedded servers after the first); the requests
+            are spread over :attr:`base_urls`.
     """
 
     base_url: str | None
     model: str
     embedded: bool = False
+    replicas: tuple[str, ...] = ()
 
-    def started(self, base_url: str) -> Endpoint:
-        """The same endpoint once its embedded server listens at ``base_url``."""
-        return replace(self, base_url=base_url)
+    def started(self, *base_urls: str) -> Endpoint:
+        """The same endpoint once its embedded servers listen at ``base_urls`` (one or more)."""
+        first, *rest = base_urls
+        return replace(self, base_url=first, replicas=tuple(rest))
+
+    @property
+    def base_urls(self) -> list[str]:
+        """Every URL that serves the model: ``base_url``, then the replicas (empty before an embedded start)."""
+        return [self.base_url, *self.replicas] if self.base_url else []
 
     @property
     def public(self) -> str:

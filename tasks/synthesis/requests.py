@@ -102,11 +102,16 @@ def build_requests(
     return out
 
 
-def request_mode(cfg: SynthesisConfig, gen: ThoughtGenerator | None = None) -> dict:
-    """How the candidates' requests were shaped (recorded in each candidates shard and, once, in the manifest)."""
+def request_mode(cfg: SynthesisConfig, *gens: ThoughtGenerator) -> dict:
+    """How the candidates' requests were shaped (recorded in each candidates shard and, once, in the manifest).
+
+    ``gens`` are the generators that ran (none: as configured); the first that found its server ignoring
+    ``n=K`` makes the mode one request per candidate, with what that server did.
+    """
     k = cfg.candidates_per_query
     if cfg.prompt.demo_policy != "per_query" or k == 1:
         return {"demo_policy": cfg.prompt.demo_policy, "n": 1}
-    if gen is not None and gen.n_honoured is False:
-        return {"demo_policy": "per_query", "n": 1, "n_fallback": gen.n_fallback}
+    for gen in gens:
+        if gen.n_honoured is False:
+            return {"demo_policy": "per_query", "n": 1, "n_fallback": gen.n_fallback}
     return {"demo_policy": "per_query", "n": k}

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from o1embed.tasks.errors import O1EmbedError
 from o1embed.tasks.llm_cache import ResponseCache
-from o1embed.tasks.llm_client import LLMFailure, ThoughtGenerator
+from o1embed.tasks.llm_client import LLMFailure, ThoughtGenerator, generate_across
 from o1embed.tasks.ray_runtime import current_node
 from o1embed.tasks.schemas import CANDIDATES, ERRORS, error_row
 from o1embed.tasks.shard_progress import ProgressWriter, progress_path
@@ -49,38 +49,37 @@ def synthesize_shard(
     shard: str,
     query_ids: list[str],
     cfg: SynthesisConfig,
-    base_url: str,
+    base_urls: list[str],
     model: str,
     api_key: SecretStr,
 ) -> ShardSummary:
     """Generate the candidates of one shard and write its ``errors`` and ``candidates`` shards.
 
-    Every (query_id, candidate_idx) ends as exactly one candidate row or one error row.
+    Every (query_id, candidate_idx) ends as exactly one candidate row or one error row. The requests are spread
+    over ``base_urls`` (every URL serves ``model``) by query; the responses do not depend on which one answers.
 
     Raises:
         ConfigError: the endpoint refuses the key or the model (the shard is not written).
     """
     requests = build_requests(query_ids, demo_inputs(dv), cfg)
-    gen = ThoughtGenerator(
-        base_url,
-        model,
-        api_key,
-        cfg.sampling,
-        cfg.llm,
-        ResponseCache(cfg.cache_dir) if cfg.use_cache else None,
-        use_n=request_mode(cfg)["n"] > 1,
-    )
+    cache = ResponseCache(cfg.cache_dir) if cfg.use_cache else None
+    use_n = request_mode(cfg)["n"] > 1
+    gens = [ThoughtGenerator(u, model, api_key, cfg.sampling, cfg.llm, cache, use_n=use_n) for u in base_urls]
     progress = ProgressWriter(progress_path(dv, "llm", shard), total=len(requests))
     tally = {"done": 0, "candidates": 0, "errors": 0}
+
+    def stats() -> dict[str, int]:
+        return {k: sum(g.stats[k] for g in gens) for k in gens[0].stats}
 
     def on_result(res) -> None:
         tally["done"] += 1
         tally["errors" if isinstance(res, LLMFailure) else "candidates"] += 1
-        progress.update(**tally, **gen.stats)
+        progress.update(**tally, **stats())
 
-    gen.on_result = on_result
-    results = asyncio.run(gen.generate(requests))
-    progress.update(force=True, **tally, **gen.stats)
+    for g in gens:
+        g.on_result = on_result
+    results = asyncio.run(generate_across(gens, requests))
+    progress.update(force=True, **tally, **stats())
     cands, errs = [], []
     for req, res in zip(requests, results, strict=True):
         if (req.query_id, req.candidate_idx) != (res.query_id, res.candidate_idx):
@@ -117,7 +116,7 @@ def synthesize_shard(
                 }
             )
     dv.write_shard("errors", f"llm-{shard}", pa.Table.from_pylist(errs, schema=ERRORS))
-    mode = {REQUEST_MODE_KEY: json.dumps(request_mode(cfg, gen), sort_keys=True)}
+    mode = {REQUEST_MODE_KEY: json.dumps(request_mode(cfg, *gens), sort_keys=True)}
     dv.write_shard("candidates", shard, pa.Table.from_pylist(cands, schema=CANDIDATES), metadata=mode)
-    log.info("shard %s: %d candidates, %d errors, stats %s", shard, len(cands), len(errs), gen.stats)
-    return ShardSummary(shard, len(query_ids), len(cands), len(errs), **gen.stats, node=current_node())
+    log.info("shard %s: %d candidates, %d errors, stats %s", shard, len(cands), len(errs), stats())
+    return ShardSummary(shard, len(query_ids), len(cands), len(errs), **stats(), node=current_node())

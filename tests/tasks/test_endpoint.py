@@ -15,6 +15,10 @@ def test_no_url_means_the_embedded_server(monkeypatch):
     assert ep.public == EMBEDDED_PUBLIC_NAME
     started = ep.started("http://127.0.0.1:1234/v1")
     assert started.base_url == "http://127.0.0.1:1234/v1" and started.public == EMBEDDED_PUBLIC_NAME
+    assert started.base_urls == ["http://127.0.0.1:1234/v1"] and ep.base_urls == []
+    two = ep.started("http://127.0.0.1:1234/v1", "http://127.0.0.1:1235/v1")
+    assert two.base_urls == ["http://127.0.0.1:1234/v1", "http://127.0.0.1:1235/v1"]
+    assert two.public == EMBEDDED_PUBLIC_NAME
 
 
 def test_a_remote_endpoint_is_recorded_without_secrets(monkeypatch):

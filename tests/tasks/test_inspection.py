@@ -28,7 +28,7 @@ def synthesized(tmp_path, fail_rate=0.0):
     write_snapshots(dv, ingest)
     with fake_openai_server(fail_rate=fail_rate, seed=5, timeout_sleep=2.0) as url:
         for s in plan.pending:
-            synthesize_shard(dv, s, plan.shards[s], cfg, url, "fake-expert", SecretStr("k"))
+            synthesize_shard(dv, s, plan.shards[s], cfg, [url], "fake-expert", SecretStr("k"))
     return dv, finish_revision(dv, plan, cfg, ingest, "fake-expert", url)
 
 

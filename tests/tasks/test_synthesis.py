@@ -21,7 +21,7 @@ from o1embed.tasks.synthesis import (
     write_snapshots,
 )
 from o1embed.tasks.testing.beir import make_beir
-from o1embed.tasks.testing.server_process import fake_openai_server
+from o1embed.tasks.testing.server_process import fake_openai_server, server_stats
 
 
 def config(tmp_path, src, **kw):
@@ -39,6 +39,7 @@ def test_version_changes_with_prompt_model_and_sampling_only(tmp_path):
     assert v != version_id(config(tmp_path, src, sampling=SamplingConfig(temperature=0.1)), "m")
     assert v != version_id(config(tmp_path, src, prompt={"num_demos": 1}), "m")
     assert v == version_id(config(tmp_path, src, llm={"concurrency": 64}), "m")  # speed knobs do not
+    assert v == version_id(config(tmp_path, src, llm={"embedded_servers": 4}), "m")
 
 
 def test_requests_pair_demos_with_other_queries(tmp_path):
@@ -98,7 +99,7 @@ def test_candidates_record_their_style(tmp_path):
     write_snapshots(dv, ingest)
     qids = [q for q, _ in judged_queries(ingest, None)]
     with fake_openai_server() as url:
-        synthesize_shard(dv, "part-r0001-00000", qids, cfg, url, "fake-expert", SecretStr("k"))
+        synthesize_shard(dv, "part-r0001-00000", qids, cfg, [url], "fake-expert", SecretStr("k"))
     cands = dv.read("candidates").to_pydict()
     assert all(
         s == ["paper", "passage", "keywords"][k] for s, k in zip(cands["style"], cands["candidate_idx"], strict=True)
@@ -120,7 +121,7 @@ def test_plan_resume_and_refresh(tmp_path):
     write_snapshots(dv, ingest)
     with fake_openai_server() as url:
         synthesize_shard(
-            dv, "part-r0001-00000", plan.shards["part-r0001-00000"], cfg, url, "fake-expert", SecretStr("k")
+            dv, "part-r0001-00000", plan.shards["part-r0001-00000"], cfg, [url], "fake-expert", SecretStr("k")
         )
         again = plan_revision(dv, queries, 4)  # interrupted: same plan, one shard done
         assert again.resumed and again.revision == 1 and again.pending == ["part-r0001-00001", "part-r0001-00002"]
@@ -165,7 +166,7 @@ def test_shard_rows_carry_usage_and_the_manifest_sums_it_per_revision(tmp_path):
     write_snapshots(dv, ingest)
     with fake_openai_server(ignore_n=True) as url:
         for s in plan.pending:
-            summary = synthesize_shard(dv, s, plan.shards[s], cfg, url, "fake-expert", SecretStr("k"))
+            summary = synthesize_shard(dv, s, plan.shards[s], cfg, [url], "fake-expert", SecretStr("k"))
         manifest = finish_revision(dv, plan, cfg, ingest, "fake-expert", url)
     assert summary.requests == 1 + 18  # the probe, then one request per candidate
     cands = dv.read("candidates")
@@ -180,3 +181,21 @@ def test_shard_rows_carry_usage_and_the_manifest_sums_it_per_revision(tmp_path):
     assert len(modes) == 1 and modes[0]["n"] == 1 and modes[0]["n_fallback"]["choices_returned"] == 1
     typed = dv.manifest_model()  # what finish_revision writes has the typed manifest's shape
     assert typed.llm.request_modes == modes and typed.usage["1"] == usage and typed.committee is None
+
+
+def test_a_shard_spread_over_two_servers_writes_what_one_server_writes(tmp_path):
+    src = make_beir(tmp_path / "src", 9)
+    written = []
+    with fake_openai_server() as a, fake_openai_server() as b:
+        for urls in ([a], [a, b]):
+            cfg = config(tmp_path / str(len(urls)), src)
+            dv, ingest = prepare_version(cfg, "m")
+            write_snapshots(dv, ingest)
+            qids = [q for q, _ in judged_queries(ingest, None)]
+            summary = synthesize_shard(dv, "part-r0001-00000", qids, cfg, urls, "fake-expert", SecretStr("k"))
+            assert summary.requests == 3 * len(qids) and summary.candidates == 3 * len(qids)
+            cands = dv.read("candidates").sort_by([("query_id", "ascending"), ("candidate_idx", "ascending")])
+            written.append(cands.select(["query_id", "candidate_idx", "thought", "seed"]).to_pylist())
+        calls_b = server_stats(b)["calls"]
+    assert written[0] == written[1]
+    assert calls_b == 3 * (len(qids) // 2)  # every second query went to the second server
