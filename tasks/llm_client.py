@@ -75,7 +75,7 @@ class LLMConfig(BaseModel):
     api_key: SecretStr | None = Field(None, exclude=True, description="Key; prefer api_key_env or api_key_block.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the key.")
     api_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key.")
-    concurrency: int = Field(4, ge=1, description="Requests in flight per shard.")
+    concurrency: int = Field(4, ge=1, description="Requests in flight per shard and endpoint URL.")
     timeout_s: float = Field(120.0, gt=0, description="Per-read timeout (httpx); see request_deadline_s.")
     request_deadline_s: float = Field(
         300.0,
