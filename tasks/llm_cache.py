@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from o1embed.tasks.atomic import write_json_atomic, write_parquet_atomic
+from o1embed.tasks.atomic import atomic_path, write_json_atomic
 from o1embed.tasks.errors import InputError
 from o1embed.tasks.hashing import stable_hash
 from o1embed.tasks.paths import cache_root
 
 _KEY_CHARS = frozenset("0123456789abcdef")
 _KEY_LEN = 64  # hex sha256
+_SCHEMA = pa.schema([("key", pa.string()), ("response", pa.string())])
 
 
 class CacheTransfer(BaseModel):
@@ -94,60 +96,80 @@ class ResponseCache:
         """Store one successful response."""
         write_json_atomic(self._path(key), response)
 
-    def export_parquet(self, path: str | Path) -> CacheTransfer:
-        """Write every readable cached response to one Parquet file at ``path`` (atomically), sorted by key."""
-        keys, responses, unreadable = [], [], []
-        for entry in sorted(self.directory.glob("*/*.json")):
-            try:
-                response = json.loads(entry.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                response = None
-            if not isinstance(response, dict) or not _is_key(entry.stem):
-                unreadable.append(str(entry))
-                continue
-            keys.append(entry.stem)
-            responses.append(json.dumps(response, sort_keys=True))
-        table = pa.table({"key": pa.array(keys, pa.string()), "response": pa.array(responses, pa.string())})
-        write_parquet_atomic(path, table)
-        return CacheTransfer(file=str(path), directory=str(self.directory), rows=len(keys), unreadable=unreadable)
+    def export_parquet(self, path: str | Path, rows_per_group: int = 50_000) -> CacheTransfer:
+        """Write every readable cached response to one Parquet file at ``path`` (atomically), sorted by key.
+
+        Streamed: the key-prefix folders are read in order and written in row groups of ``rows_per_group``, so a
+        cache of millions of responses never sits in memory whole.
+        """
+        rows, unreadable = 0, []
+        keys: list[str] = []
+        responses: list[str] = []
+        with atomic_path(path) as tmp, pq.ParquetWriter(tmp, _SCHEMA, compression="zstd") as writer:
+            for folder in sorted(p for p in self.directory.glob("*") if p.is_dir()):
+                for entry in sorted(folder.glob("*.json")):
+                    try:
+                        response = json.loads(entry.read_text())
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        response = None
+                    if not isinstance(response, dict) or not _is_key(entry.stem) or entry.stem[:2] != folder.name:
+                        unreadable.append(str(entry))  # a lookup misses these too
+                        continue
+                    keys.append(entry.stem)
+                    responses.append(json.dumps(response, sort_keys=True))
+                if len(keys) >= rows_per_group:
+                    writer.write_table(pa.table({"key": keys, "response": responses}, schema=_SCHEMA))
+                    rows, keys, responses = rows + len(keys), [], []
+            writer.write_table(pa.table({"key": keys, "response": responses}, schema=_SCHEMA))
+            rows += len(keys)
+        return CacheTransfer(file=str(path), directory=str(self.directory), rows=rows, unreadable=unreadable)
 
     def import_parquet(self, path: str | Path) -> CacheTransfer:
         """Add the responses of an exported Parquet file that this folder lacks; keep the ones it has.
 
         The whole file is checked before anything is written: a missing column, a key that is not a hex sha256, a
         duplicate key or a response that is not a JSON object raises :class:`InputError` naming the file, the row
-        (1-based) and the column, and the folder is left untouched.
+        (1-based) and the column, and the folder is left untouched. Both passes stream the file in record
+        batches; only the set of keys is held whole.
         """
         path = Path(path)
         try:
-            table = pq.read_table(path)
+            file = pq.ParquetFile(path)
         except (OSError, pa.ArrowException) as e:
             raise InputError(f"not a readable Parquet file ({e})", file=str(path)) from e
         for column in ("key", "response"):
-            if column not in table.column_names:
-                raise InputError(f"no column {column!r} (has {table.column_names})", file=str(path), field=column)
-        rows: dict[str, dict[str, Any]] = {}
-        pairs = zip(table["key"].to_pylist(), table["response"].to_pylist(), strict=True)
-        for i, (key, text) in enumerate(pairs, start=1):
+            if column not in file.schema_arrow.names:
+                raise InputError(f"no column {column!r} (has {file.schema_arrow.names})", file=str(path), field=column)
+        seen: set[str] = set()
+        for i, key, text in _rows(file):
             if not isinstance(key, str) or not _is_key(key):
                 raise InputError(f"not a cache key (64 hex digits): {key!r}", file=str(path), line=i, field="key")
-            if key in rows:
+            if key in seen:
                 raise InputError(f"duplicate key {key}", file=str(path), line=i, field="key")
+            seen.add(key)
             try:
                 response = json.loads(text) if isinstance(text, str) else None
             except json.JSONDecodeError as e:
                 raise InputError(f"not JSON ({e})", file=str(path), line=i, field="response") from e
             if not isinstance(response, dict):
                 raise InputError("not a JSON object", file=str(path), line=i, field="response")
-            rows[key] = response
         added = 0
-        for key, response in rows.items():
+        for _, key, text in _rows(file):
             if self.get(key) is None:
-                self.put(key, response)
+                self.put(key, json.loads(text))
                 added += 1
         return CacheTransfer(
-            file=str(path), directory=str(self.directory), rows=len(rows), added=added, present=len(rows) - added
+            file=str(path), directory=str(self.directory), rows=len(seen), added=added, present=len(seen) - added
         )
+
+
+def _rows(file: pq.ParquetFile, batch_size: int = 4096) -> Iterator[tuple[int, Any, Any]]:
+    """``(row number from 1, key, response)`` of every row, a record batch at a time."""
+    i = 0
+    for batch in file.iter_batches(batch_size=batch_size, columns=["key", "response"]):
+        for key, text in zip(batch.column("key").to_pylist(), batch.column("response").to_pylist(), strict=True):
+            i += 1
+            yield i, key, text
 
 
 def _is_key(text: str) -> bool:

@@ -39,6 +39,21 @@ def test_export_then_import_gives_a_fresh_folder_every_response(tmp_path):
     assert (again.added, again.present) == (0, 3)
 
 
+def test_a_large_cache_streams_in_row_groups_sorted_by_key(tmp_path):
+    cache = ResponseCache(tmp_path / "a")
+    keys = [cache.key("m", [{"role": "user", "content": f"q{i}"}], {"seed": i}) for i in range(300)]
+    for i, key in enumerate(keys):
+        cache.put(key, {"content": f"thought {i}"})
+    out = cache.export_parquet(tmp_path / "cache.parquet", rows_per_group=100)
+    assert out.rows == 300
+    file = pq.ParquetFile(tmp_path / "cache.parquet")
+    assert 2 <= file.num_row_groups <= 4  # whole folders per group, a group once it reaches 100 rows
+    assert file.read()["key"].to_pylist() == sorted(keys)
+    dst = ResponseCache(tmp_path / "b")
+    assert dst.import_parquet(tmp_path / "cache.parquet").added == 300
+    assert all(dst.get(k) == cache.get(k) for k in keys)
+
+
 def test_import_keeps_what_the_folder_has(tmp_path):
     src, keys = filled(tmp_path / "a")
     src.export_parquet(tmp_path / "cache.parquet")
