@@ -27,7 +27,8 @@ mkdir -p "$RUN"
 
 thinking_dataset "$DATA_RUN"
 
-thinking_train "$DATA_RUN/data" "$RUN/model" --set holdout_share=0.2
+# the trained weights are committed (~20 MB), so a later session on a fresh machine does not train again
+THINKING_WEIGHTS=docs/results/gate-809/weights thinking_train "$DATA_RUN/data" "$RUN/model" --set holdout_share=0.2
 
 if [ ! -f "$RUN/holdout_report/report.md" ]; then
     stage "the held-out training queries: the model's own gains of thinking"

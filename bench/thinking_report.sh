@@ -6,7 +6,9 @@
 #                                         exported, whole, to RUN/expert_responses.parquet
 #   thinking_train DATA OUT [ARG ...]     200 LoRA steps of cpu-small-long-query on the dataset version under DATA
 #                                         into the run folder OUT, preparing the backbone first where the data root
-#                                         lacks it (resumes; skipped once OUT/result.json exists)
+#                                         lacks it (resumes; skipped once OUT/result.json exists); with
+#                                         THINKING_WEIGHTS set, the finished run's weights are kept there (and
+#                                         seeded from there into a fresh data root: no second training)
 #   thinking_report MODEL OUT [ARG ...]   evaluate the five sets with every thinking mode (extra ARGs are passed on,
 #                                         e.g. --set close_threshold=0.9)
 #   copy_figures MODEL_RUN REPORT DOCS    copy the run's training files and the report's figures to DOCS
@@ -67,11 +69,29 @@ thinking_train() {
     local data=$1 out=$2
     shift 2
     if [ -f "$out/result.json" ]; then return; fi
+    # A finished run's weights committed beside its figures ($THINKING_WEIGHTS/step-NNNNNNN, trainable weights and
+    # state.json): the run resumes at its last step and only writes the model (trainer/checkpoint.py), minutes
+    # instead of the training's ~45. The data root must be at the same path: the configuration hash that a resume
+    # checks includes the dataset's root.
+    if [ -n "${THINKING_WEIGHTS:-}" ] && [ -d "$THINKING_WEIGHTS" ] && [ ! -d "$out/checkpoints" ]; then
+        stage "seed the finished run's weights from $THINKING_WEIGHTS"
+        mkdir -p "$out/checkpoints"
+        cp -r "$THINKING_WEIGHTS"/step-* "$out/checkpoints/"
+        cp "$THINKING_WEIGHTS/train_log.jsonl" "$out/"
+    fi
     stage train
     # the backbone the preset trains (skipped when <data root>/models already holds it): a fresh data root has none
     o1embed model prepare > /dev/null
     o1embed train --preset cpu-small-long-query --data-root "$data" --dataset scifact --split train --steps 200 \
         "$@" --output "$out"
+    if [ -n "${THINKING_WEIGHTS:-}" ] && [ ! -d "$THINKING_WEIGHTS" ]; then
+        stage "keep the finished run's weights in $THINKING_WEIGHTS"
+        local last
+        last=$(ls -d "$out"/checkpoints/step-* | tail -1)
+        python -c 'import sys; from pathlib import Path; from o1embed.trainer.checkpoint import copy_weights
+copy_weights(Path(sys.argv[1]), Path(sys.argv[2]))' "$last" "$THINKING_WEIGHTS/$(basename "$last")"
+        cp "$out/train_log.jsonl" "$THINKING_WEIGHTS/"
+    fi
 }
 
 thinking_report() {

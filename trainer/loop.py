@@ -142,7 +142,7 @@ def train_worker(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None =
                 f"{last} was written by a different configuration (hash {state.get('config_hash')} != {chash}); "
                 "use another output_dir or resume=False"
             )
-        start = load_checkpoint(last, model.lm, optimizer, scheduler)["step"]
+        start = load_checkpoint(last, model.lm, optimizer, scheduler, total)["step"]
         resumed_from = str(last)
     if rank == 0:
         files.truncate_log(start)

@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from safetensors.torch import load_file
 
+from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.paths import REPO_ROOT
-from o1embed.trainer.checkpoint import latest_checkpoint
+from o1embed.trainer.checkpoint import copy_weights, latest_checkpoint
 from o1embed.trainer.launcher import launch_training
 from o1embed.trainer.run_files import RunFiles
 from tests.trainer.run_config import tiny_config
@@ -79,6 +81,27 @@ def test_resume_in_process_is_exact(tiny_model_dir, toy_data, tmp_path):
     assert result.resumed_from.endswith("step-0000003")
     assert max_weight_diff(tmp_path / "ref", tmp_path / "two") <= 1e-5
     assert [r["step"] for r in RunFiles(tmp_path / "two").read_log()] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_finished_runs_weights_alone_rebuild_its_model(tiny_model_dir, toy_data, tmp_path):
+    """The last checkpoint without optimiser state (copy_weights) gives the same final model in a fresh folder;
+    an earlier one is refused."""
+    cfg = tiny_config(tiny_model_dir, toy_data, tmp_path / "ref", max_steps=6, checkpoint_every=3, keep_checkpoints=2)
+    launch_training(cfg)
+    ref = RunFiles(tmp_path / "ref")
+    copy_weights(ref.checkpoints / "step-0000006", tmp_path / "light")
+    assert sorted(p.name for p in (tmp_path / "light").iterdir()) == ["state.json", "trainable.safetensors"]
+
+    again = cfg.model_copy(update={"output_dir": str(tmp_path / "again")})
+    copy_weights(tmp_path / "light", RunFiles(tmp_path / "again").checkpoints / "step-0000006")
+    result = launch_training(again)
+    assert result.resumed_from.endswith("step-0000006")
+    assert max_weight_diff(tmp_path / "ref", tmp_path / "again") == 0.0
+
+    early = cfg.model_copy(update={"output_dir": str(tmp_path / "early")})
+    copy_weights(ref.checkpoints / "step-0000003", RunFiles(tmp_path / "early").checkpoints / "step-0000003")
+    with pytest.raises(ConfigError, match="weights only"):
+        launch_training(early)
 
 
 KILL_SCRIPT = """
