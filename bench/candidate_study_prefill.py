@@ -6,7 +6,7 @@ the study's expert requests directly (embedded llama.cpp server, the same reques
 response cached and only judge.
 
 ``--servers N`` runs N embedded servers at once, each on llama-cpp-python's default threads, and spreads the
-requests over them by query (``generate_across``): on 2 cores two servers answer 1.3x as many requests per second
+requests over them by query (``generate_across``): on 2 cores two servers answer 1.37x as many requests per second
 as one (bench/expert_servers.py, docs/results/expert-threads). The responses are the same: a request's seed and
 cache key do not depend on the server that answers it.
 

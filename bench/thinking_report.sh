@@ -8,7 +8,8 @@
 #                                         into the run folder OUT, preparing the backbone first where the data root
 #                                         lacks it (resumes; skipped once OUT/result.json exists); with
 #                                         THINKING_WEIGHTS set, the finished run's weights are kept there (and
-#                                         seeded from there into a fresh data root: no second training)
+#                                         seeded from there into a fresh data root: no second training), both
+#                                         with `o1embed model copy-weights`
 #   thinking_report MODEL OUT [ARG ...]   evaluate the five sets with every thinking mode (extra ARGs are passed on,
 #                                         e.g. --set close_threshold=0.9)
 #   copy_figures MODEL_RUN REPORT DOCS    copy the run's training files and the report's figures to DOCS
@@ -55,7 +56,7 @@ EOF
         o1embed llm cache-import "$THINKING_RESPONSES"
     fi
     echo "=== $(date -u +%FT%TZ) expert requests (cache prefill)"
-    # two servers, each on llama-cpp-python's default threads: 1.3x one server's requests per second on 2 cores
+    # two servers, each on llama-cpp-python's default threads: 1.37x one server's requests per second on 2 cores
     # (bench/expert_servers.py, docs/results/expert-threads)
     python bench/candidate_study_prefill.py 809 paper-k6 --servers 2
     o1embed llm cache-export "$run/expert_responses.parquet"
@@ -69,15 +70,13 @@ thinking_train() {
     local data=$1 out=$2
     shift 2
     if [ -f "$out/result.json" ]; then return; fi
-    # A finished run's weights committed beside its figures ($THINKING_WEIGHTS/step-NNNNNNN, trainable weights and
-    # state.json): the run resumes at its last step and only writes the model (trainer/checkpoint.py), minutes
-    # instead of the training's ~45. The data root must be at the same path: the configuration hash that a resume
-    # checks includes the dataset's root.
+    # A finished run's weights committed beside its figures ($THINKING_WEIGHTS/checkpoints/step-NNNNNNN, trainable
+    # weights and state.json, and train_log.jsonl): the run resumes at its last step and only writes the model
+    # (trainer/checkpoint.py), minutes instead of the training's ~45. The data root must be at the same path: the
+    # configuration hash that a resume checks includes the dataset's root.
     if [ -n "${THINKING_WEIGHTS:-}" ] && [ -d "$THINKING_WEIGHTS" ] && [ ! -d "$out/checkpoints" ]; then
         stage "seed the finished run's weights from $THINKING_WEIGHTS"
-        mkdir -p "$out/checkpoints"
-        cp -r "$THINKING_WEIGHTS"/step-* "$out/checkpoints/"
-        cp "$THINKING_WEIGHTS/train_log.jsonl" "$out/"
+        o1embed model copy-weights "$THINKING_WEIGHTS" "$out"
     fi
     stage train
     # the backbone the preset trains (skipped when <data root>/models already holds it): a fresh data root has none
@@ -86,11 +85,7 @@ thinking_train() {
         "$@" --output "$out"
     if [ -n "${THINKING_WEIGHTS:-}" ] && [ ! -d "$THINKING_WEIGHTS" ]; then
         stage "keep the finished run's weights in $THINKING_WEIGHTS"
-        local last
-        last=$(ls -d "$out"/checkpoints/step-* | tail -1)
-        python -c 'import sys; from pathlib import Path; from o1embed.trainer.checkpoint import copy_weights
-copy_weights(Path(sys.argv[1]), Path(sys.argv[2]))' "$last" "$THINKING_WEIGHTS/$(basename "$last")"
-        cp "$out/train_log.jsonl" "$THINKING_WEIGHTS/"
+        o1embed model copy-weights "$out" "$THINKING_WEIGHTS"
     fi
 }
 

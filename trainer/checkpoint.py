@@ -19,10 +19,15 @@ A finished run's last checkpoint travels light: :func:`copy_weights` keeps only 
 fresh run's ``checkpoints/`` (same backbone, same configuration) and the run resumes at its last step and only writes
 the final model: nothing is left to train, so no optimiser state is needed. A checkpoint without the optimiser
 state any earlier than the last step is refused (it would restart the learning-rate schedule silently).
+:func:`copy_final_weights` (``o1embed model copy-weights SRC DEST``) does both sides in one way: it copies a run
+folder's newest checkpoint, weights only, and its step log into another folder of the same layout, so keeping a
+run's weights (run -> a folder to commit) and seeding a fresh run from them (that folder -> the run) are one call.
 
 Example:
     >>> latest_checkpoint(Path("runs/x/checkpoints"))          # doctest: +SKIP
     PosixPath('runs/x/checkpoints/step-0000200')
+    >>> copy_final_weights(Path("runs/x"), Path("kept/x"))     # doctest: +SKIP
+    PosixPath('kept/x/checkpoints/step-0000200')
 """
 
 from __future__ import annotations
@@ -38,9 +43,10 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
-from o1embed.tasks.atomic import write_json_atomic
+from o1embed.tasks.atomic import atomic_path, write_json_atomic
 from o1embed.tasks.errors import ConfigError
 from o1embed.trainer.collectives import world
+from o1embed.trainer.run_files import RunFiles
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +150,39 @@ def copy_weights(checkpoint: Path, out: Path) -> Path:
         shutil.copy2(checkpoint / name, tmp / name)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
+    return out
+
+
+def copy_final_weights(src: Path, dest: Path) -> Path:
+    """Copy run folder ``src``'s newest checkpoint, weights only (:func:`copy_weights`), and its ``train_log.jsonl``
+    into run folder ``dest`` (made where missing), at the same step name.
+
+    ``dest`` is either a folder to keep (commit) the weights in, or a fresh run's output folder, which then resumes
+    at that step and only writes the model. Both folders have a run's layout (:class:`RunFiles`)::
+
+        checkpoints/step-0000200/{trainable.safetensors,state.json}
+        train_log.jsonl
+
+    Returns:
+        The copied checkpoint folder under ``dest``.
+
+    Raises:
+        ConfigError: ``src`` has no complete checkpoint or no step log, or ``dest`` already holds a newer
+            checkpoint (a resume would take that one, not the copy).
+    """
+    source, target = RunFiles(src), RunFiles(dest)
+    newest = latest_checkpoint(source.checkpoints)
+    if newest is None:
+        raise ConfigError(f"{source.checkpoints} holds no complete checkpoint (step-NNNNNNN with state.json)")
+    if not source.log.exists():
+        raise ConfigError(f"{source.log} is missing: the step log travels with the weights")
+    present = latest_checkpoint(target.checkpoints)
+    if present is not None and present.name > newest.name:
+        raise ConfigError(f"{present} is newer than {newest}: a resume in {dest} would not use the copy")
+    out = copy_weights(newest, target.checkpoints / newest.name)
+    with atomic_path(target.log) as tmp:
+        shutil.copy2(source.log, tmp)
+    log.info("copied the weights of %s to %s", newest, out)
     return out
 
 

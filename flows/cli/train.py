@@ -1,4 +1,4 @@
-"""``o1embed model prepare``, ``o1embed model fit-gate`` and ``o1embed train``.
+"""``o1embed model prepare``, ``o1embed model fit-gate``, ``o1embed model copy-weights`` and ``o1embed train``.
 
 Examples::
 
@@ -11,6 +11,10 @@ Examples::
     o1embed train --config run.json             # a TrainConfig as JSON; flags given as well override it
     # the think gate, fitted on a held-out report of the run's holdout.parquet (see o1embed.flows.fit_gate)
     o1embed model fit-gate runs/x/model --report runs/x/holdout_report --dtype bfloat16
+    # a finished run's weights (~20 MB for LoRA) kept apart, and a fresh run seeded from them (it resumes at the
+    # last step and only writes the model; the same backbone and configuration are required)
+    o1embed model copy-weights runs/x kept/x
+    o1embed model copy-weights kept/x runs/x-again
 
 A second ``o1embed train`` with the same ``--output`` resumes from the newest checkpoint (``--no-resume`` to refuse).
 """
@@ -29,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``model prepare`` and ``train`` to the ``o1embed`` command line."""
+    """Add ``model prepare``, ``model fit-gate``, ``model copy-weights`` and ``train`` to the command line."""
     model_app = typer.Typer(no_args_is_help=True, help="Prepare backbone models.")
     app.add_typer(model_app, name="model")
 
@@ -75,6 +79,21 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from exc
         summary = {k: v for k, v in gate.fit.items() if k != "threshold_curve"}
         typer.echo(json.dumps({"threshold": gate.threshold, **summary}, indent=2))
+
+    @model_app.command("copy-weights")
+    def copy_weights_cmd(
+        src: Path = typer.Argument(..., help="A run folder (or a kept copy): its newest checkpoint is copied."),
+        dest: Path = typer.Argument(..., help="Where to keep the weights, or a fresh run folder to seed."),
+    ) -> None:
+        """Copy a finished run's weights (no optimiser state) and step log into another run folder."""
+        from o1embed.tasks.errors import ConfigError
+        from o1embed.trainer.checkpoint import copy_final_weights
+
+        try:
+            typer.echo(copy_final_weights(src, dest))
+        except ConfigError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
 
     @app.command("train")
     def train(

@@ -61,3 +61,8 @@ def test_model_prepare_converts_smollm2_gguf(tmp_path):
     assert lm.config.hidden_size == 576 and getattr(lm.config, "quantization_config", None) is None
     res = CliRunner().invoke(app, ["model", "prepare", "--output", str(tmp_path / "smol")])  # cached: no work
     assert res.exit_code == 0
+
+
+def test_copy_weights_names_a_folder_without_checkpoints(tmp_path):
+    res = CliRunner().invoke(app, ["model", "copy-weights", str(tmp_path / "none"), str(tmp_path / "out")])
+    assert res.exit_code == 2 and "holds no complete checkpoint" in res.output and "none" in res.output

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.paths import REPO_ROOT
-from o1embed.trainer.checkpoint import copy_weights, latest_checkpoint
+from o1embed.trainer.checkpoint import copy_final_weights, copy_weights, latest_checkpoint
 from o1embed.trainer.launcher import launch_training
 from o1embed.trainer.run_files import RunFiles
 from tests.trainer.run_config import tiny_config
@@ -89,14 +89,20 @@ def test_a_finished_runs_weights_alone_rebuild_its_model(tiny_model_dir, toy_dat
     cfg = tiny_config(tiny_model_dir, toy_data, tmp_path / "ref", max_steps=6, checkpoint_every=3, keep_checkpoints=2)
     launch_training(cfg)
     ref = RunFiles(tmp_path / "ref")
-    copy_weights(ref.checkpoints / "step-0000006", tmp_path / "light")
-    assert sorted(p.name for p in (tmp_path / "light").iterdir()) == ["state.json", "trainable.safetensors"]
+    kept = copy_final_weights(ref.root, tmp_path / "light")  # run -> a folder to keep
+    assert kept == tmp_path / "light" / "checkpoints" / "step-0000006"
+    assert sorted(p.name for p in kept.iterdir()) == ["state.json", "trainable.safetensors"]
+    assert RunFiles(tmp_path / "light").read_log() == ref.read_log()
 
     again = cfg.model_copy(update={"output_dir": str(tmp_path / "again")})
-    copy_weights(tmp_path / "light", RunFiles(tmp_path / "again").checkpoints / "step-0000006")
+    copy_final_weights(tmp_path / "light", tmp_path / "again")  # the kept folder -> a fresh run
     result = launch_training(again)
     assert result.resumed_from.endswith("step-0000006")
     assert max_weight_diff(tmp_path / "ref", tmp_path / "again") == 0.0
+    assert [r["step"] for r in RunFiles(tmp_path / "again").read_log()] == list(range(1, 7))
+    copy_weights(kept, RunFiles(tmp_path / "later").checkpoints / "step-0000009")
+    with pytest.raises(ConfigError, match="newer"):  # a resume there would take step 9, not the copy
+        copy_final_weights(tmp_path / "light", tmp_path / "later")
 
     early = cfg.model_copy(update={"output_dir": str(tmp_path / "early")})
     copy_weights(ref.checkpoints / "step-0000003", RunFiles(tmp_path / "early").checkpoints / "step-0000003")
