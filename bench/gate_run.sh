@@ -15,7 +15,9 @@
 #   5. the same report as the earlier runs, plus `trained-auto-gate`, and bench/thinking_target.py's verdict with
 #      the gate as a third candidate; bench/gate_ceiling.py on the held-out gains (what a perfect gate would add).
 # Every stage resumes (cached responses, newest checkpoint, cached document vectors and thoughts); a stage whose
-# output exists is skipped.
+# output exists is skipped. The dataset and the trained weights are kept in docs/results/gate-809/{dataset,weights}
+# and seeded from there into a fresh data root, which must be at the same path (the training configuration's hash
+# includes the dataset's root): commit them, and a later session starts at the held-out report.
 # Usage: O1EMBED_DATA=/path/to/data nice -n 5 bash bench/gate_run.sh
 # Outputs under $O1EMBED_DATA/runs/gate-809 (model/, holdout_report/, gate.json, threshold.txt, report/); the figures
 # are copied to docs/results/gate-809/ at the end.
@@ -25,9 +27,10 @@ DATA_RUN="$O1EMBED_DATA/runs/thinking-809"
 RUN="$O1EMBED_DATA/runs/gate-809"
 mkdir -p "$RUN"
 
-thinking_dataset "$DATA_RUN"
+# the synthesized dataset (3 MB) and the trained weights (~20 MB) are committed, so a later session on a fresh machine
+# neither synthesizes nor trains again
+THINKING_DATASET=docs/results/gate-809/dataset thinking_dataset "$DATA_RUN"
 
-# the trained weights are committed (~20 MB), so a later session on a fresh machine does not train again
 THINKING_WEIGHTS=docs/results/gate-809/weights thinking_train "$DATA_RUN/data" "$RUN/model" --set holdout_share=0.2
 
 if [ ! -f "$RUN/holdout_report/report.md" ]; then
@@ -63,5 +66,7 @@ cp "$RUN/threshold.txt" "$RUN/fusion.txt" "$RUN/gate.json" "$RUN/holdout_gate_ce
 cp "$RUN/model/model/think_gate.json" "$DOCS/"
 cp "$RUN/holdout_report/report.md" "$DOCS/holdout_report.md"
 cp "$RUN/holdout_report/cost_quality.parquet" "$DOCS/holdout_cost_quality.parquet"
-cp "$DATA_RUN/expert_responses.parquet" "$THINKING_RESPONSES"  # the next fresh data root asks the expert nothing
+if [ -f "$DATA_RUN/expert_responses.parquet" ]; then  # absent where the dataset was seeded: nothing was asked
+    cp "$DATA_RUN/expert_responses.parquet" "$THINKING_RESPONSES"  # the next fresh data root asks the expert nothing
+fi
 stage done

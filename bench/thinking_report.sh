@@ -3,7 +3,9 @@
 #   thinking_dataset RUN                  synthesize the 809-query K = 6 dataset into RUN/data and run the outside
 #                                         check into RUN/check.json (resumes; skipped once check.json exists);
 #                                         the expert's response cache is seeded from $THINKING_RESPONSES and
-#                                         exported, whole, to RUN/expert_responses.parquet
+#                                         exported, whole, to RUN/expert_responses.parquet; with THINKING_DATASET
+#                                         set, the finished dataset is kept there (and seeded from there into a
+#                                         fresh data root: no second synthesis)
 #   thinking_train DATA OUT [ARG ...]     200 LoRA steps of cpu-small-long-query on the dataset version under DATA
 #                                         into the run folder OUT, preparing the backbone first where the data root
 #                                         lacks it (resumes; skipped once OUT/result.json exists); with
@@ -48,6 +50,17 @@ block = yaml.safe_load(Path("prefect.yaml").read_text())["definitions"]["scifact
 block |= {"output_dir": f"{sys.argv[1]}/data", "parallel_shards": 1}
 Path(sys.argv[1], "synthesis.yaml").write_text(yaml.safe_dump(block, sort_keys=False))
 EOF
+    # The dataset a finished synthesis wrote, kept beside the figures ($THINKING_DATASET: data/, synthesize.json,
+    # check.json): a fresh data root trains on it at once (the synthesis and the outside check take ~20 min of
+    # these 2 cores even with every response cached). Seed it at the path it was made at: the training
+    # configuration's hash, which a resume of kept weights checks, includes the dataset's root.
+    if [ -n "${THINKING_DATASET:-}" ] && [ -f "$THINKING_DATASET/check.json" ] && [ ! -f "$run/check.json" ]; then
+        stage "seed the synthesized dataset from $THINKING_DATASET"
+        rm -rf "$run/data"
+        cp -r "$THINKING_DATASET/data" "$run/data"
+        cp "$THINKING_DATASET/synthesize.json" "$run/"
+        cp "$THINKING_DATASET/check.json" "$run/"  # last: it marks the dataset complete
+    fi
     if [ -f "$run/check.json" ]; then return; fi
     # The expert's responses of an earlier run, committed beside its figures: a fresh data root asks the expert
     # only what they lack (the prefill is 4,854 requests, ~3 h of these 2 cores).
@@ -64,6 +77,12 @@ EOF
     o1embed synthesize --config "$run/synthesis.yaml" > "$run/synthesize.json"
     echo "=== $(date -u +%FT%TZ) outside check"
     o1embed committee check "$run/data" --out "$run/check.json" > /dev/null
+    if [ -n "${THINKING_DATASET:-}" ] && [ ! -d "$THINKING_DATASET" ]; then
+        stage "keep the synthesized dataset in $THINKING_DATASET"
+        mkdir -p "$THINKING_DATASET"
+        cp -r "$run/data" "$THINKING_DATASET/"
+        cp "$run/synthesize.json" "$run/check.json" "$THINKING_DATASET/"
+    fi
 }
 
 thinking_train() {
