@@ -51,7 +51,7 @@ block |= {"output_dir": f"{sys.argv[1]}/data", "parallel_shards": 1}
 Path(sys.argv[1], "synthesis.yaml").write_text(yaml.safe_dump(block, sort_keys=False))
 EOF
     # The dataset a finished synthesis wrote, kept beside the figures ($THINKING_DATASET: data/, synthesize.json,
-    # check.json): a fresh data root trains on it at once (the synthesis and the outside check take ~20 min of
+    # check.json): a fresh data root trains on it at once (the synthesis and the outside check took 13 min of
     # these 2 cores even with every response cached). Seed it at the path it was made at: the training
     # configuration's hash, which a resume of kept weights checks, includes the dataset's root.
     if [ -n "${THINKING_DATASET:-}" ] && [ -f "$THINKING_DATASET/check.json" ] && [ ! -f "$run/check.json" ]; then
