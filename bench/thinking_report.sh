@@ -81,6 +81,7 @@ EOF
         stage "keep the synthesized dataset in $THINKING_DATASET"
         mkdir -p "$THINKING_DATASET"
         cp -r "$run/data" "$THINKING_DATASET/"
+        find "$THINKING_DATASET/data" -name .lock -delete  # the writer's flock file (a stale pid), not data
         cp "$run/synthesize.json" "$run/check.json" "$THINKING_DATASET/"
     fi
 }

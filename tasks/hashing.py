@@ -20,6 +20,21 @@ from typing import Any
 
 from o1embed.tasks.errors import ConfigError
 
+MODEL_FILES = (
+    "*.safetensors",
+    "*.bin",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "o1_config.json",
+    "config.json",
+)
+"""The files of an o1embed model folder whose bytes decide its thoughts and vectors: weights, tokenizer, configs.
+
+Not ``think_gate.json`` (the learned gate chooses whether a query thinks; a refit changes no thought and no
+vector), nor the model card or README. The thought cache and the evaluation's document-vector cache key on these,
+so fitting a gate into a model folder keeps both caches.
+"""
+
 
 def stable_hash(obj: Any, length: int | None = None) -> str:
     """Return the hex sha256 of ``obj`` as key-sorted JSON (non-JSON values by ``str``), cut to ``length``.

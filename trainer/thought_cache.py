@@ -23,21 +23,12 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from o1embed.tasks.hashing import model_folder_hash, sha256_file, stable_hash
+from o1embed.tasks.hashing import MODEL_FILES, model_folder_hash, sha256_file, stable_hash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS thoughts (key TEXT PRIMARY KEY, query TEXT, ids TEXT, texts TEXT, created REAL);
 CREATE TABLE IF NOT EXISTS checksums (path TEXT PRIMARY KEY, size INTEGER, mtime REAL, sha256 TEXT);
 """
-
-MODEL_FILES = (
-    "*.safetensors",
-    "*.bin",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "o1_config.json",
-    "config.json",
-)
 
 
 class ThoughtCache:

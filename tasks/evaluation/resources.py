@@ -29,7 +29,7 @@ from o1embed.tasks.errors import ConfigError
 from o1embed.tasks.evaluation.config import EvalConfig, SystemSpec, model_location
 from o1embed.tasks.evaluation.data import EvalData
 from o1embed.tasks.evaluation.encoders import QueryDocEncoder, QueryVectors, encode_queries
-from o1embed.tasks.hashing import corpus_hash, model_folder_hash, stable_hash
+from o1embed.tasks.hashing import MODEL_FILES, corpus_hash, model_folder_hash, stable_hash
 from o1embed.tasks.paths import cache_root
 from o1embed.tasks.retrievers.base import Retriever
 
@@ -176,7 +176,7 @@ class Resources:
 
     def _fingerprint(self, path: str) -> str:
         if path not in self._fingerprints:
-            self._fingerprints[path] = model_folder_hash(path)
+            self._fingerprints[path] = model_folder_hash(path, MODEL_FILES)  # a refitted think gate keeps the key
         return self._fingerprints[path]
 
     def doc_vectors(self, spec: SystemSpec, data: EvalData) -> np.ndarray:

@@ -96,6 +96,11 @@ def test_document_vectors_are_cached_on_disk(tmp_path):
     assert second.encoders[config.model_path].doc_calls == 0  # read from the cache
     assert a.per_query.column("ndcg_at_10").to_pylist() == b.per_query.column("ndcg_at_10").to_pylist()
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    # a gate fitted into the model folder (o1embed model fit-gate) changes no document vector: still cached
+    (tmp_path / "model" / "think_gate.json").write_text('{"threshold": 0.5}')
+    gated = Doubles()
+    evaluate_folder(folder, config, resources=_resources(config, gated))
+    assert gated.encoders[config.model_path].doc_calls == 0
     # a changed model invalidates the cache
     (tmp_path / "model" / "config.json").write_text('{"changed": 1}')
     third = Doubles()
